@@ -1,0 +1,109 @@
+"""`xiuhua build-city <city>`: sources + configuration -> one GeoPackage, deterministically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from cities.admin import Progress, build_hierarchy
+from cities.catalog import load_catalog
+from cities.config import CityConfig
+from cities.zones import build_squads, build_zones
+from geo.errors import InvalidInput
+
+# GDAL stamps GeoPackages with the current time unless told otherwise; a fixed stamp makes builds identical.
+FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
+SPATIAL_LAYERS = [
+    "districts",
+    "land",
+    "subdistricts",
+    "communities",
+    "grid_cells",
+    "squads",
+    "vendor_zones",
+    "storefront_zones",
+    "model_streets",
+    "signboard_segments",
+]
+
+
+def _read_layer(path: Path) -> gpd.GeoDataFrame:
+    try:
+        return gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_city(cfg: CityConfig, progress: Progress) -> Path:
+    """Build cfg.gpkg from the city's sources; the file is replaced only once the build has succeeded."""
+    districts = _read_layer(cfg.sources["districts"]).sort_values("code", ignore_index=True)
+    land = _read_layer(cfg.sources["land"])
+    subdistricts = pd.read_csv(cfg.sources["subdistricts"], dtype=str)
+    communities = pd.read_csv(cfg.sources["communities"], dtype=str)
+    catalog = load_catalog(cfg)
+    h = build_hierarchy(cfg, districts, land, subdistricts, communities, progress)
+    progress("laying out vendor points, storefront zones, model streets and signboard roads")
+    zones = build_zones(cfg, h)
+    squads = build_squads(h, catalog.matters)
+    lat = h.lattice
+    meta = {
+        "city_code": cfg.code,
+        "city_name": cfg.name,
+        "city_name_en": cfg.name_en,
+        "metric_crs": cfg.metric_crs,
+        "timezone": cfg.timezone,
+        "lattice": json.dumps({"x0": lat.x0, "y0": lat.y0, "size_m": lat.size_m, "nx": lat.nx, "ny": lat.ny}),
+        "cell_m": json.dumps(cfg.cell_m),
+        "seed": str(cfg.seed),
+        "synthetic_note": "Sub-district, community and grid shapes, squads and all zones are synthetic; "
+        "district outlines and the coastline are real. See data/<city>/README.md.",
+        "sources_sha256": json.dumps({k: _sha256(v) for k, v in sorted(cfg.sources.items())}),
+    }
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {
+        "districts": h.districts,
+        "land": h.land,
+        "subdistricts": h.subdistricts,
+        "communities": h.communities,
+        "grid_cells": h.cells,
+        "squads": squads,
+        **zones,
+        "departments": catalog.departments,
+        "matters": catalog.matters,
+        "routing_rules": catalog.routing,
+        "city_meta": pd.DataFrame(sorted(meta.items()), columns=["key", "value"]),
+    }
+    progress("writing the GeoPackage")
+    cfg.build_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=cfg.build_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        with pyogrio_fixed_date():
+            for name, frame in layers.items():
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+        tmp.replace(cfg.gpkg)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cfg.gpkg
+
+
+class pyogrio_fixed_date:
+    """Context manager that sets GDAL's OGR_CURRENT_DATE for reproducible GeoPackage timestamps."""
+
+    def __enter__(self) -> None:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_TIMESTAMP})
+
+    def __exit__(self, *exc: object) -> None:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})

@@ -1,0 +1,99 @@
+"""A city is data and configuration: `data/<city>/city.toml` plus the source files it names."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.errors import InvalidInput
+
+LonLat = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    key: str
+    root: Path
+    code: str
+    name: str
+    name_en: str
+    metric_crs: str
+    timezone: str
+    centre: LonLat
+    seed: int
+    sources: dict[str, Path]
+    lattice_m: float
+    block_m: float
+    sliver_fraction: float
+    cell_m: dict[str, float]
+    weights: dict[str, float]
+    rural_special: frozenset[str]
+    anchors: dict[str, LonLat]
+    cores: dict[str, LonLat]
+    zones: dict[str, Any]
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def gpkg(self) -> Path:
+        return self.build_dir / "city.gpkg"
+
+
+def _lonlat(value: Any, where: str) -> LonLat:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)):
+        raise InvalidInput(f"{where}: expected [lon, lat], got {value!r}")
+    return (float(value[0]), float(value[1]))
+
+
+def load_config(city: str, data_dir: Path) -> CityConfig:
+    """Read data_dir/<city>/city.toml (or a path to a city.toml) and check it."""
+    path = Path(city)
+    if path.suffix != ".toml":
+        path = data_dir / city / "city.toml"
+    if not path.is_file():
+        known = sorted(p.parent.name for p in data_dir.glob("*/city.toml"))
+        raise InvalidInput(f"no city configuration at {path}; known cities: {', '.join(known) or 'none'}")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{path}: {exc}") from None
+    root = path.parent
+    try:
+        c, g, p, s = raw["city"], raw["grid"], raw["partition"], raw.get("subdistricts", {})
+        sources = {k: (root / v).resolve() for k, v in raw["sources"].items()}
+        cfg = CityConfig(
+            key=root.name,
+            root=root,
+            code=str(c["code"]),
+            name=c["name"],
+            name_en=c["name_en"],
+            metric_crs=c["metric_crs"],
+            timezone=c["timezone"],
+            centre=_lonlat(c["centre"], f"{path} [city] centre"),
+            seed=int(c["seed"]),
+            sources=sources,
+            lattice_m=float(g["lattice_m"]),
+            block_m=float(g["block_m"]),
+            sliver_fraction=float(g["sliver_fraction"]),
+            cell_m={k: float(v) for k, v in g["cell_m"].items()},
+            weights={k: float(v) for k, v in p.items()},
+            rural_special=frozenset(s.get("rural_special", [])),
+            anchors={k: _lonlat(v, f"{path} anchor {k}") for k, v in s.get("anchors", {}).items()},
+            cores={k: _lonlat(v, f"{path} core {k}") for k, v in raw.get("districts", {}).get("cores", {}).items()},
+            zones=raw.get("zones", {}),
+        )
+    except KeyError as exc:
+        raise InvalidInput(f"{path}: missing setting {exc}") from None
+    for zone, size in cfg.cell_m.items():
+        if size % cfg.lattice_m or cfg.block_m % size:
+            raise InvalidInput(
+                f"{path}: cell size {size} m ({zone}) must be a multiple of lattice_m and divide block_m"
+            )
+    missing = [str(v) for v in cfg.sources.values() if not v.is_file()]
+    if missing:
+        raise InvalidInput(f"{path}: source files not found: {', '.join(missing)}")
+    return cfg

@@ -1,0 +1,380 @@
+"""The `xiuhua` command."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from settings import Settings
+
+console = Console(stderr=True)
+out = Console()
+CHUNK = 100_000
+
+
+class UsageProblem(click.ClickException):
+    """A problem with the user's input: one line, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        console.print(f"[bold red]error:[/] {self.message}", highlight=False)
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    from geo.errors import GeoError
+
+    try:
+        yield
+    except GeoError as exc:
+        raise UsageProblem(str(exc)) from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise UsageProblem(str(exc)) from None
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Write to a temporary file beside `path`, and move it into place only if everything succeeded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Xiuhua (绣花): the city-management command-centre map."""
+
+
+@main.command("build-city")
+@click.argument("city")
+def build_city_cmd(city: str) -> None:
+    """Build data/CITY/build/city.gpkg from the city's sources and city.toml (deterministic)."""
+    from cities.build import build_city
+    from cities.config import load_config
+
+    with _clear_errors():
+        cfg = load_config(city, _settings().data_dir)
+        steps = [
+            "cutting",
+            "sub-districts",
+            "cells",
+            "communities",
+            "numbering",
+            "uniting",
+            "zones",
+            "writing",
+        ]
+        with _progress() as bar:
+            task = bar.add_task(f"building {cfg.name_en}", total=len(steps))
+
+            def step(message: str) -> None:
+                bar.update(task, advance=1, description=message)
+
+            path = build_city(cfg, step)
+            bar.update(task, completed=len(steps), description="built")
+    out.print(f"built {path}")
+
+
+@main.command()
+@click.argument("city", required=False)
+def summary(city: str | None) -> None:
+    """Print what a built city contains."""
+    from cities.config import load_config
+    from geo.ownership import load_city
+
+    with _clear_errors():
+        cfg = load_config(city or _settings().city, _settings().data_dir)
+        c = load_city(cfg.gpkg)
+    t = Table(title=f"{c.meta['city_name']} {c.meta['city_name_en']} — {cfg.gpkg}")
+    for col in ("layer", "features", "synthetic", "notes"):
+        t.add_column(col)
+    cells = c.layers["grid_cells"]
+    notes = {
+        "grid_cells": ", ".join(f"{n} of {s} m" for s, n in cells["cell_size_m"].value_counts().sort_index().items()),
+        "subdistricts": ", ".join(f"{n} {k}" for k, n in c.layers["subdistricts"]["kind"].value_counts().items()),
+        "vendor_zones": f"{int(c.layers['vendor_zones']['stalls'].sum())} stalls",
+        "squads": ", ".join(f"{n} {k}" for k, n in c.layers["squads"]["type"].value_counts().items()),
+    }
+    for name, gdf in c.layers.items():
+        t.add_row(name, str(len(gdf)), "yes" if bool(gdf["synthetic"].all()) else "no", notes.get(name, ""))
+    t.add_row(
+        "matters",
+        str(len(c.matters)),
+        "config: demo defaults",
+        "lead/supporting departments, squad type, deadline",
+    )
+    t.add_row("departments", str(len(c.departments)), "config", "")
+    t.add_row("routing_rules", str(len(c.rules)), "config", " → ".join(r.rule for r in c.rules))
+    out.print(t)
+    out.print(
+        f"land area {c.layers['land']['area_m2'].sum() / 1e6:.1f} km²; metric CRS {c.metric_crs}; "
+        "synthetic shapes are marked synthetic=true in every layer"
+    )
+
+
+def _read_points(path: Path, lon_col: str, lat_col: str, crs_text: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    from geo.crs import parse_crs, to_wgs84
+    from geo.errors import InvalidInput
+
+    crs = parse_crs(crs_text)
+    if not path.is_file():
+        raise InvalidInput(f"points file not found: {path}")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for col in (lon_col, lat_col):
+        if col not in df.columns:
+            raise InvalidInput(f"{path}: no column {col!r}; columns are: {', '.join(df.columns)}")
+    x = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    if len(bad):
+        rows = ", ".join(f"row {r + 2} ({df[lon_col].iloc[r]!r}, {df[lat_col].iloc[r]!r})" for r in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise InvalidInput(f"{path}: unparsable or missing coordinates at {rows}{more}")
+    lon, lat = to_wgs84(x, y, crs)
+    return df, lon, lat
+
+
+def _check_swapped(
+    path: Path, lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float]
+) -> np.ndarray:
+    from geo.crs import check_points
+    from geo.errors import InvalidInput
+
+    chk = check_points(lon, lat, bounds)
+    if chk.swapped.any():
+        rows = ", ".join(str(r + 2) for r in np.flatnonzero(chk.swapped)[:5])
+        raise InvalidInput(
+            f"{path}: rows {rows} look like lat/lon swapped (they fall in the city when exchanged); "
+            "check --lon-col/--lat-col"
+        )
+    if chk.invalid.any():
+        rows = ", ".join(str(r + 2) for r in np.flatnonzero(chk.invalid)[:5])
+        raise InvalidInput(f"{path}: rows {rows} are not longitude/latitude in the given CRS")
+    return chk.outside
+
+
+def _chunks(n: int, label: str, work: Callable[[slice], None]) -> None:
+    with _progress() as bar:
+        task = bar.add_task(label, total=n)
+        for start in range(0, n, CHUNK):
+            sl = slice(start, min(n, start + CHUNK))
+            work(sl)
+            bar.update(task, advance=sl.stop - sl.start)
+
+
+@main.command()
+@click.option("--points", "points", required=True, type=click.Path(path_type=Path), help="CSV of points.")
+@click.option("--lon-col", default="lon", show_default=True)
+@click.option("--lat-col", default="lat", show_default=True)
+@click.option("--crs", "crs_text", default="wgs84", show_default=True, help="wgs84, gcj02, bd09 or EPSG:n.")
+@click.option("--layer", "layer_specs", multiple=True, help="NAME=FILE[:ID_FIELD]; repeatable.")
+@click.option("--metric-crs", default=None, help="Metric CRS for --layer look-ups (default: a UTM zone).")
+@click.option("--matter-col", default="matter", show_default=True, help="Column with matter codes (demo city).")
+@click.option("--time-col", default="time", show_default=True, help="Column with local times (demo city).")
+@click.option("--matter", "matter_default", default=None, help="Matter code for rows without one.")
+@click.option("--at", "at_default", default=None, help="Time (ISO) for rows without one; default now.")
+@click.option("--city", default=None, help="Built city to resolve against (default XIUHUA_CITY).")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+def resolve(
+    points: Path,
+    lon_col: str,
+    lat_col: str,
+    crs_text: str,
+    layer_specs: tuple[str, ...],
+    metric_crs: str | None,
+    matter_col: str,
+    time_col: str,
+    matter_default: str | None,
+    at_default: str | None,
+    city: str | None,
+    out_path: Path,
+) -> None:
+    """Resolve every point to its owners: given layers, or the built city's full ownership answer."""
+    with _clear_errors():
+        df, lon, lat = _read_points(points, lon_col, lat_col, crs_text)
+        if layer_specs:
+            result = _resolve_layers(df, lon, lat, layer_specs, metric_crs)
+        else:
+            result = _resolve_city(df, points, lon, lat, matter_col, time_col, matter_default, at_default, city)
+        with _atomic(out_path) as tmp:
+            result.to_csv(tmp, index=False)
+    out.print(f"resolved {len(df)} points → {out_path}")
+
+
+def _resolve_layers(
+    df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, specs: tuple[str, ...], metric_crs: str | None
+) -> pd.DataFrame:
+    import geopandas as gpd
+
+    from geo.errors import InvalidInput
+    from geo.layers import index_layers, parse_layer_spec, read_polygons
+
+    parsed = [parse_layer_spec(s) for s in specs]
+    names = [p.name for p in parsed]
+    if len(set(names)) != len(names):
+        raise InvalidInput("--layer names must be unique")
+    clash = [n for n in names if n in df.columns]
+    if clash:
+        raise InvalidInput(f"--layer name {clash[0]!r} is already a column of the points file")
+    layers = {p.name: read_polygons(p) for p in parsed}
+    if metric_crs is None:
+        metric_crs = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").estimate_utm_crs().to_string()
+    lattice, index = index_layers(layers, metric_crs)
+    x, y = lattice.to_metric(lon, lat)
+    i, j, near = lattice.locate_metric(x, y)
+    result = df.copy()
+    for name, idx in index.items():
+        k = idx.locate(lon, lat, i, j, near)
+        result[name] = np.where(k >= 0, idx.ids[np.maximum(k, 0)], "")
+    return result
+
+
+def _resolve_city(
+    df: pd.DataFrame,
+    path: Path,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    matter_col: str,
+    time_col: str,
+    matter_default: str | None,
+    at_default: str | None,
+    city: str | None,
+) -> pd.DataFrame:
+    from cities.config import load_config
+    from geo.errors import InvalidInput
+    from geo.ownership import OwnershipEngine, load_city
+
+    s = _settings()
+    cfg = load_config(city or s.city, s.data_dir)
+    c = load_city(cfg.gpkg)
+    bounds = tuple(float(v) for v in c.layers["districts"].total_bounds)
+    outside = _check_swapped(path, lon, lat, bounds)  # type: ignore[arg-type]
+    n = len(df)
+    if matter_col in df.columns:
+        matter = df[matter_col].str.strip().to_numpy()
+        if matter_default:
+            matter = np.where(matter == "", matter_default, matter)
+    elif matter_default:
+        matter = np.full(n, matter_default)
+    else:
+        raise InvalidInput(f"{path}: no {matter_col!r} column; give --matter CODE or --matter-col")
+    empty = np.flatnonzero(matter == "")
+    if len(empty):
+        raise InvalidInput(f"{path}: rows {', '.join(str(r + 2) for r in empty[:5])} have no matter code")
+    if time_col in df.columns:
+        at = pd.to_datetime(df[time_col].str.strip(), errors="coerce")
+        bad = np.flatnonzero(at.isna().to_numpy())
+        if len(bad):
+            raise InvalidInput(f"{path}: unparsable time at rows {', '.join(str(r + 2) for r in bad[:5])}")
+    else:
+        try:
+            when = datetime.fromisoformat(at_default) if at_default else datetime.now()
+        except ValueError:
+            raise InvalidInput(f"--at {at_default!r}: expected an ISO time like 2026-11-27T19:30") from None
+        at = pd.Series([when] * n)
+    engine = OwnershipEngine(c)
+    parts: list[pd.DataFrame] = []
+    _chunks(
+        n,
+        "resolving",
+        lambda sl: parts.append(engine.resolve_many(lon[sl], lat[sl], matter[sl], at.iloc[sl].to_numpy())),
+    )
+    res = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    res = res.drop(columns=["lon", "lat", "matter", "rule_index"], errors="ignore")
+    res["outside_city"] = outside
+    res = res.add_prefix("xh_")
+    return pd.concat([df.reset_index(drop=True), res], axis=1)
+
+
+@main.command()
+@click.option("--layer", "layer_specs", multiple=True, required=True, help="NAME=FILE[:ID_FIELD]; repeatable.")
+@click.option("--area", type=click.Path(path_type=Path), default=None, help="Polygons the layer should cover.")
+@click.option("--metric-crs", default=None, help="Metric CRS for areas (default: a UTM zone).")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+def audit(layer_specs: tuple[str, ...], area: Path | None, metric_crs: str | None, out_path: Path) -> None:
+    """Find gaps, overlaps (with who) and slivers in layers of responsibility polygons."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    from geo.audit import audit_layer, summarise
+    from geo.layers import LayerSpec, parse_layer_spec, read_polygons
+
+    with _clear_errors():
+        layers = {s.name: read_polygons(s) for s in map(parse_layer_spec, layer_specs)}
+        area_geom = None
+        if area is not None:
+            area_gdf = read_polygons(LayerSpec("area", area, None))
+            area_geom = shapely.union_all(np.asarray(area_gdf.geometry.values))
+        if metric_crs is None:
+            metric_crs = next(iter(layers.values())).estimate_utm_crs().to_string()
+        found = []
+        with _progress() as bar:
+            task = bar.add_task("auditing", total=len(layers))
+            for name, gdf in layers.items():
+                f = audit_layer(gdf, "owner_id", metric_crs, area_geom)
+                f.insert(0, "layer", name)
+                found.append(f)
+                bar.update(task, advance=1)
+        report = gpd.GeoDataFrame(pd.concat(found, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        with _atomic(out_path) as tmp:
+            pyogrio.write_dataframe(report, tmp, driver="GeoJSON")
+    t = Table(title=f"audit → {out_path}")
+    for col in ("layer", "kind", "sliver", "count", "area m²"):
+        t.add_column(col)
+    for name, f in zip(layers, found, strict=True):
+        s = summarise(f)
+        if s.empty:
+            t.add_row(name, "no gaps or overlaps", "", "0", "0")
+        for r in s.itertuples():
+            t.add_row(name, str(r.kind), "yes" if r.sliver else "no", str(r.count), f"{r.area_m2:,.1f}")
+    out.print(t)
+
+
+def run() -> None:
+    """Entry point that never shows a traceback for a user's mistake."""
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        console.print("interrupted; nothing was written")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,391 @@
+"""Who owns an incident: district, sub-district, community, grid cell, zones, squad and departments, and why.
+
+The grid cell is found by the boundary rule of geo.index; its parents follow from its 15-digit code, so the
+answer always nests. Then the routing table decides the squad (geo.rules); the matter's configuration gives
+the departments. `resolve` (one point) and `resolve_many` (arrays) give identical answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from numpy.typing import ArrayLike, NDArray
+
+from geo.crs import STORAGE_CRS, project_geometries, require_same_crs, transformer
+from geo.errors import InvalidInput
+from geo.index import LayerIndex
+from geo.lattice import Lattice
+from geo.rules import WHY_EN, WHY_ZH, Facts, Rule, decide, decide_many, rules_from_table, why_not, window_mask
+
+ZONE_LAYERS = {  # routing-table zone name -> layer
+    "vendor_zone": "vendor_zones",
+    "storefront_zone": "storefront_zones",
+    "model_street": "model_streets",
+    "signboard_segment": "signboard_segments",
+}
+TIMED_ZONES = ("vendor_zone", "storefront_zone")
+INDEXED = ("districts", "grid_cells", *ZONE_LAYERS.values())
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    rule: str
+    applies: bool
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Ownership:
+    lon: float
+    lat: float
+    matter: str
+    district: str | None
+    subdistrict: str | None
+    community: str | None
+    cell: str | None
+    vendor_zone: str | None
+    vendor_zone_open: bool | None
+    storefront_zone: str | None
+    storefront_zone_open: bool | None
+    model_street: str | None
+    signboard_segment: str | None
+    rule: str | None
+    squad: str | None
+    flag: str | None
+    lead_department: str | None
+    supporting_departments: tuple[str, ...]
+    boundary_distance_m: float | None
+    trace: tuple[TraceStep, ...]
+
+
+@dataclass
+class City:
+    """A built city: its layers (EPSG:4326), tables and metadata, as read from its GeoPackage."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    matters: pd.DataFrame
+    departments: pd.DataFrame
+    rules: list[Rule]
+    meta: dict[str, str]
+
+    @property
+    def metric_crs(self) -> str:
+        return self.meta["metric_crs"]
+
+    @property
+    def lattice(self) -> Lattice:
+        g = json.loads(self.meta["lattice"])
+        return Lattice(self.metric_crs, g["x0"], g["y0"], g["size_m"], g["nx"], g["ny"])
+
+
+def load_city(gpkg: Path) -> City:
+    """Read a city GeoPackage built by `xiuhua build-city`."""
+    if not gpkg.is_file():
+        raise InvalidInput(f"no built city at {gpkg}; run `xiuhua build-city <city>` first")
+    names = {row[0] for row in pyogrio.list_layers(gpkg)}
+    layers = {}
+    for name in (*INDEXED, "land", "subdistricts", "communities", "squads"):
+        if name not in names:
+            raise InvalidInput(f"{gpkg}: layer {name!r} is missing")
+        gdf = gpd.read_file(gpkg, layer=name)
+        require_same_crs(gdf.crs, STORAGE_CRS, f"{gpkg} layer {name}")
+        layers[name] = gdf
+    tables = {
+        n: pyogrio.read_dataframe(gpkg, layer=n, read_geometry=False)
+        for n in ("matters", "departments", "routing_rules", "city_meta")
+    }
+    meta = dict(zip(tables["city_meta"]["key"], tables["city_meta"]["value"], strict=True))
+    return City(layers, tables["matters"], tables["departments"], rules_from_table(tables["routing_rules"]), meta)
+
+
+def _masked(mask: NDArray[np.bool_], values: ArrayLike) -> NDArray[np.object_]:
+    """values where mask holds, None elsewhere."""
+    res = np.full(len(mask), None, dtype=object)
+    res[mask] = np.asarray(values, dtype=object)[mask]
+    return res
+
+
+class BoundaryDistance:
+    """Distance in metres to the nearest administrative boundary (shared edges, not the coastline)."""
+
+    def __init__(self, polygon_layers: list[NDArray[np.object_]], metric_crs: str) -> None:
+        segs = []
+        for geoms in polygon_layers:
+            rings = shapely.get_rings(shapely.get_parts(geoms))
+            coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+            same = ring_idx[1:] == ring_idx[:-1]
+            a, b = coords[:-1][same], coords[1:][same]
+            key = np.where((a[:, 0] < b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] <= b[:, 1])), 0, 1)
+            lo = np.where(key[:, None] == 0, a, b)
+            hi = np.where(key[:, None] == 0, b, a)
+            pairs = np.concatenate([lo, hi], axis=1)
+            uniq, counts = np.unique(pairs, axis=0, return_counts=True)
+            segs.append(uniq[counts >= 2])  # an edge two polygons share is a boundary between owners
+        shared = np.unique(np.concatenate(segs), axis=0)
+        lines = shapely.linestrings(shared.reshape(-1, 2, 2))
+        self.metric_crs = metric_crs
+        self.lines = project_geometries(lines, STORAGE_CRS, metric_crs)
+        self.tree = shapely.STRtree(self.lines)
+
+    def many(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.full(len(x), np.nan)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if ok.any():
+            (pt, _), dist = self.tree.query_nearest(shapely.points(x[ok], y[ok]), return_distance=True)
+            best = np.full(int(ok.sum()), np.inf)
+            np.minimum.at(best, pt, dist)
+            out[ok] = best
+        return out
+
+    def one(self, x: float, y: float) -> float:
+        p = shapely.Point(x, y)
+        idx = self.tree.query_nearest(p)
+        return float(shapely.distance(p, self.lines[idx]).min())
+
+
+class OwnershipEngine:
+    """Resolves points against a built city. Build once (a few seconds), then query many times."""
+
+    def __init__(self, city: City) -> None:
+        self.city = city
+        self.lattice = city.lattice
+        cores = self.lattice.cores()
+        id_field = {name: ("code" if name in ("districts", "grid_cells") else "id") for name in INDEXED}
+        self.index = {
+            name: LayerIndex(
+                city.layers[name][id_field[name]].to_numpy().astype(str),
+                np.asarray(city.layers[name].geometry.values),
+                self.lattice,
+                cores,
+            )
+            for name in INDEXED
+        }
+        self.tz = ZoneInfo(city.meta["timezone"])
+        self.to_metric = transformer(STORAGE_CRS, self.lattice.metric_crs)
+        m = city.matters.set_index("code")
+        self.matter_squad_type = m["squad_type"].to_dict()
+        self.matter_lead = m["lead_department"].to_dict()
+        self.matter_support = {k: tuple(filter(None, v.split(";"))) for k, v in m["supporting_departments"].items()}
+        self.windows = {
+            z: np.stack(
+                [
+                    window_mask(h)
+                    for h in city.layers[ZONE_LAYERS[z]].set_index("id").loc[self.index[ZONE_LAYERS[z]].ids, "hours"]
+                ]
+            )
+            for z in TIMED_ZONES
+        }
+        sq = city.layers["squads"]
+        self.district_squad = {(r.district_code, r.type): r.id for r in sq.itertuples() if r.type != "subdistrict"}
+        self.subdistrict_squad = {r.subdistrict_code: r.id for r in sq.itertuples() if r.type == "subdistrict"}
+        ms = city.layers["model_streets"].set_index("id")["custodian_squad"]
+        self.custodian = ms.to_dict()
+        self.boundaries = BoundaryDistance(
+            [
+                np.asarray(city.layers["communities"].geometry.values),
+                np.asarray(city.layers["districts"].geometry.values),
+            ],
+            self.lattice.metric_crs,
+        )
+
+    # -- helpers shared by both paths -------------------------------------------------------------
+    def _check_matter(self, code: str) -> None:
+        if code not in self.matter_squad_type:
+            raise InvalidInput(f"unknown matter code {code!r}: see the matters table (e.g. 06010, 09006)")
+
+    def _minute(self, at: datetime) -> int:
+        local = at.astimezone(self.tz) if at.tzinfo else at
+        return local.hour * 60 + local.minute
+
+    def _squad(self, rule: Rule | None, district: str | None, sub: str | None, street: str | None) -> str | None:
+        if rule is None or rule.owner == "none":
+            return None
+        if rule.owner == "subdistrict_squad":
+            return self.subdistrict_squad.get(sub) if sub else None
+        if rule.owner.startswith("district_squad"):
+            return self.district_squad.get((district, rule.owner.split(":")[1])) if district else None
+        return self.custodian.get(street) if street else None  # custodian
+
+    def trace(self, facts: Facts, decided: int) -> tuple[TraceStep, ...]:
+        """Each rule considered, in order, with why it did or did not apply (Chinese and English)."""
+        steps = []
+        for rule in self.city.rules[: decided + 1 if decided >= 0 else None]:
+            reason = why_not(rule, facts)
+            if reason is None:
+                steps.append(TraceStep(rule.rule, True, rule.reason_zh, rule.reason_en))
+            else:
+                steps.append(
+                    TraceStep(rule.rule, False, f"不适用：{WHY_ZH[reason]}", f"does not apply: {WHY_EN[reason]}")
+                )
+        return tuple(steps)
+
+    # -- one point ---------------------------------------------------------------------------------
+    def resolve(self, lon: float, lat: float, matter: str, at: datetime) -> Ownership:
+        """The full ownership answer for one point (WGS84 lon/lat), matter code and time."""
+        self._check_matter(matter)
+        x, y = self.to_metric.transform(lon, lat)
+        found = self.membership_one(lon, lat, x, y)
+        ids = {name: (str(self.index[name].ids[k]) if k >= 0 else None) for name, k in found.items()}
+        minute = self._minute(at)
+        in_zones, open_zones = set(), set()
+        for z, layer in ZONE_LAYERS.items():
+            if found[layer] >= 0:
+                in_zones.add(z)
+                if z in self.windows and self.windows[z][found[layer], minute]:
+                    open_zones.add(z)
+        return self._answer(
+            lon,
+            lat,
+            matter,
+            ids,
+            frozenset(in_zones),
+            frozenset(open_zones),
+            self.boundaries.one(x, y) if np.isfinite(x) else None,
+        )
+
+    def _answer(
+        self,
+        lon: float,
+        lat: float,
+        matter: str,
+        ids: dict[str, str | None],
+        in_zones: frozenset[str],
+        open_zones: frozenset[str],
+        distance: float | None,
+        decided: int | None = None,
+    ) -> Ownership:
+        cell = ids["grid_cells"]
+        district = cell[:6] if cell else ids["districts"]
+        sub = cell[:9] if cell else None
+        facts = Facts(matter, self.matter_squad_type[matter], in_zones, open_zones)
+        k = decide(self.city.rules, facts) if decided is None else decided
+        rule = self.city.rules[k] if k >= 0 else None
+        return Ownership(
+            lon=float(lon),
+            lat=float(lat),
+            matter=matter,
+            district=district,
+            subdistrict=sub,
+            community=cell[:12] if cell else None,
+            cell=cell,
+            vendor_zone=ids["vendor_zones"],
+            vendor_zone_open=("vendor_zone" in open_zones) if ids["vendor_zones"] else None,
+            storefront_zone=ids["storefront_zones"],
+            storefront_zone_open=("storefront_zone" in open_zones) if ids["storefront_zones"] else None,
+            model_street=ids["model_streets"],
+            signboard_segment=ids["signboard_segments"],
+            rule=rule.rule if rule else None,
+            squad=self._squad(rule, district, sub, ids["model_streets"]),
+            flag=(rule.flag or None) if rule else None,
+            lead_department=self.matter_lead[matter],
+            supporting_departments=self.matter_support[matter],
+            boundary_distance_m=None if distance is None or not np.isfinite(distance) else float(distance),
+            trace=self.trace(facts, k),
+        )
+
+    def membership_one(self, lon: float, lat: float, x: float, y: float) -> dict[str, int]:
+        """memberships() for one point whose metric coordinates (x, y) are known."""
+        i, j, near = self.lattice.locate_one(x, y)
+        return {name: idx.locate_one(lon, lat, i, j, near) for name, idx in self.index.items()}
+
+    # -- many points -------------------------------------------------------------------------------
+    def memberships(self, lon: ArrayLike, lat: ArrayLike) -> dict[str, NDArray[np.int64]]:
+        """For each indexed layer, the index (into its sorted ids) of the polygon owning each point, or -1."""
+        lon_a = np.asarray(lon, dtype=float)
+        lat_a = np.asarray(lat, dtype=float)
+        x, y = self.lattice.to_metric(lon_a, lat_a)
+        i, j, near = self.lattice.locate_metric(x, y)
+        return {name: idx.locate(lon_a, lat_a, i, j, near) for name, idx in self.index.items()}
+
+    def resolve_many(
+        self, lon: ArrayLike, lat: ArrayLike, matter: ArrayLike, at: ArrayLike, with_distance: bool = True
+    ) -> pd.DataFrame:
+        """resolve() for arrays; one row per point, the trace as the deciding rule (see `trace`)."""
+        lon_a = np.asarray(lon, dtype=float)
+        lat_a = np.asarray(lat, dtype=float)
+        mat = np.asarray(matter).astype(str)
+        for code in np.unique(mat):
+            self._check_matter(str(code))
+        times = pd.to_datetime(pd.Series(np.asarray(at)))
+        if times.dt.tz is not None:
+            times = times.dt.tz_convert(self.tz)
+        minute = (times.dt.hour * 60 + times.dt.minute).to_numpy()
+        found = self.memberships(lon_a, lat_a)
+        out = {name: _masked(k >= 0, self.index[name].ids[np.maximum(k, 0)]) for name, k in found.items()}
+        has_cell = found["grid_cells"] >= 0
+        cell_s = np.where(has_cell, out["grid_cells"].astype(str), "")
+        district = np.where(has_cell, cell_s.astype("U6").astype(object), out["districts"])
+        sub = _masked(has_cell, cell_s.astype("U9"))
+        comm = _masked(has_cell, cell_s.astype("U12"))
+        in_zone = {z: found[layer] >= 0 for z, layer in ZONE_LAYERS.items()}
+        open_zone = {z: np.zeros(len(lon_a), dtype=bool) for z in ZONE_LAYERS}
+        for z in TIMED_ZONES:
+            inside = in_zone[z]
+            open_zone[z][inside] = self.windows[z][found[ZONE_LAYERS[z]][inside], minute[inside]]
+        squad_type = np.array([self.matter_squad_type[m] for m in mat]) if len(mat) else np.array([], dtype=str)
+        decided = decide_many(self.city.rules, mat, squad_type, in_zone, open_zone)
+        rules = self.city.rules
+        df = pd.DataFrame(
+            {
+                "lon": lon_a,
+                "lat": lat_a,
+                "matter": mat,
+                "district": district,
+                "subdistrict": sub,
+                "community": comm,
+                "cell": out["grid_cells"],
+                "vendor_zone": out["vendor_zones"],
+                "vendor_zone_open": _masked(in_zone["vendor_zone"], open_zone["vendor_zone"]),
+                "storefront_zone": out["storefront_zones"],
+                "storefront_zone_open": _masked(in_zone["storefront_zone"], open_zone["storefront_zone"]),
+                "model_street": out["model_streets"],
+                "signboard_segment": out["signboard_segments"],
+                "rule_index": decided,
+                "rule": [rules[k].rule if k >= 0 else None for k in decided],
+            }
+        )
+        df["squad"] = [
+            self._squad(rules[k] if k >= 0 else None, d, s, ms)
+            for k, d, s, ms in zip(decided, df["district"], df["subdistrict"], df["model_street"], strict=True)
+        ]
+        df["flag"] = [(rules[k].flag or None) if k >= 0 else None for k in decided]
+        df["lead_department"] = [self.matter_lead[m] for m in mat]
+        df["supporting_departments"] = [";".join(self.matter_support[m]) for m in mat]
+        if with_distance:
+            x, y = self.lattice.to_metric(lon_a, lat_a)
+            df["boundary_distance_m"] = self.boundaries.many(x, y)
+        return df
+
+    def row_to_ownership(self, row: pd.Series) -> Ownership:
+        """Turn one resolve_many row back into an Ownership, with its trace."""
+        in_zones = frozenset(z for z in ZONE_LAYERS if row[z] is not None)
+        open_zones = frozenset(z for z in TIMED_ZONES if row[f"{z}_open"] is True)
+        ids = {
+            "grid_cells": row["cell"],
+            "districts": row["district"],
+            "vendor_zones": row["vendor_zone"],
+            "storefront_zones": row["storefront_zone"],
+            "model_streets": row["model_street"],
+            "signboard_segments": row["signboard_segment"],
+        }
+        dist = row.get("boundary_distance_m")
+        return self._answer(
+            row["lon"],
+            row["lat"],
+            row["matter"],
+            ids,
+            in_zones,
+            open_zones,
+            None if dist is None else float(dist),
+            decided=int(row["rule_index"]),
+        )
