@@ -31,7 +31,7 @@ class UsageProblem(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        console.print(f"[bold red]error:[/] {self.message}", highlight=False)
+        click.secho(f"error: {self.message}", err=True, fg="red")
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from cities.config import CityConfig
 from geo.crs import STORAGE_CRS, project_geometries, transformer
 from geo.errors import BuildError
 from geo.grid import cut_coverage
+from geo.gridcode import cell_codes
 from geo.lattice import Lattice
 from geo.partition import balanced_assign, initial_centres, make_contiguous
 
@@ -204,19 +205,25 @@ def build_hierarchy(
     cell_geom: list[object] = []
     cell_sub: list[str] = []
     piece_cell = np.full(len(p_geom), -1, dtype=np.int64)
-    for (sub, _, _), grp in pf.groupby(["sub", "ci", "cj"], sort=True):
-        idx = grp["piece"].to_numpy()
+    pf["group"] = pf.groupby(["sub", "ci", "cj"], sort=True).ngroup()
+    size = pf.groupby("group")["piece"].transform("size").to_numpy()
+    # most cells are one whole piece: take those as they are, and unite only the rest
+    single = pf[size == 1].sort_values("group")
+    piece_cell[single["piece"].to_numpy()] = np.arange(len(single))
+    cell_geom.extend(p_geom[single["piece"].to_numpy()])
+    cell_sub.extend(single["sub"].astype(str))
+    for sub, idx in (
+        pf[size > 1].groupby("group")[["sub", "piece"]].agg({"sub": "first", "piece": list}).itertuples(index=False)
+    ):
+        idx = np.asarray(idx)
         geoms = p_geom[idx]
-        merged = geoms[0] if len(idx) == 1 else shapely.coverage_union_all(geoms)
-        parts = shapely.get_parts(merged)
-        if len(parts) == 1:
-            piece_cell[idx] = len(cell_geom)
-            cell_geom.append(parts[0])
-            cell_sub.append(str(sub))
-            continue
+        parts = shapely.get_parts(shapely.coverage_union_all(geoms))
         for part in parts:  # a square split by water: each land part is a cell of its own
-            shapely.prepare(part)
-            hit = shapely.contains(part, shapely.point_on_surface(geoms))
+            if len(parts) > 1:
+                shapely.prepare(part)
+                hit = shapely.contains(part, shapely.point_on_surface(geoms))
+            else:
+                hit = np.ones(len(idx), dtype=bool)
             piece_cell[idx[hit]] = len(cell_geom)
             cell_geom.append(part)
             cell_sub.append(str(sub))
@@ -271,18 +278,7 @@ def build_hierarchy(
 
     progress("numbering cells")
     cell_size = np.array([cfg.cell_m[sub_zone[s]] for s in csub])
-    row = np.floor(cxy[:, 1] / cell_size)
-    col = np.floor(cxy[:, 0] / cell_size)
-    order = np.lexsort((cxy[:, 0], col, -row, ccomm))
-    serial = np.empty(len(cgeom), dtype=np.int64)
-    sorted_comm = ccomm[order]
-    starts = np.r_[0, np.flatnonzero(sorted_comm[1:] != sorted_comm[:-1]) + 1]
-    counts = np.diff(np.r_[starts, len(order)])
-    serial[order] = np.arange(len(order)) - np.repeat(starts, counts) + 1
-    if serial.max() > 999:
-        worst = ccomm[np.argmax(serial)]
-        raise BuildError(f"community {worst} has {serial.max()} cells: a 3-digit serial overflows; use larger cells")
-    codes = np.char.add(ccomm.astype(str), np.char.zfill(serial.astype(str), 3))
+    codes = cell_codes(ccomm.astype(str), cxy[:, 0], cxy[:, 1], cell_size.astype(float))
     if len(set(codes)) != len(codes):
         raise BuildError("duplicate grid cell codes")
 
@@ -299,7 +295,7 @@ def build_hierarchy(
             "district_code": d_of,
             "cell_size_m": cell_size.astype(int),
             "area_m2": np.round(carea, 1),
-            "serial": serial,
+            "serial": np.array([int(c[12:]) for c in codes]),
             "synthetic": True,
         },
         geometry=cgeom,

@@ -45,8 +45,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_city(cfg: CityConfig, progress: Progress) -> Path:
-    """Build cfg.gpkg from the city's sources; the file is replaced only once the build has succeeded."""
+def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> Path:
+    """Build cfg.gpkg (or `out`) from the city's sources; the file is replaced only once the build succeeded."""
+    target = out or cfg.gpkg
     districts = _read_layer(cfg.sources["districts"]).sort_values("code", ignore_index=True)
     land = _read_layer(cfg.sources["land"])
     subdistricts = pd.read_csv(cfg.sources["subdistricts"], dtype=str)
@@ -84,8 +85,8 @@ def build_city(cfg: CityConfig, progress: Progress) -> Path:
         "city_meta": pd.DataFrame(sorted(meta.items()), columns=["key", "value"]),
     }
     progress("writing the GeoPackage")
-    cfg.build_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=cfg.build_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()
@@ -93,10 +94,10 @@ def build_city(cfg: CityConfig, progress: Progress) -> Path:
         with pyogrio_fixed_date():
             for name, frame in layers.items():
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-        tmp.replace(cfg.gpkg)
+        tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
-    return cfg.gpkg
+    return target
 
 
 class pyogrio_fixed_date:

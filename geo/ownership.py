@@ -368,24 +368,29 @@ class OwnershipEngine:
 
     def row_to_ownership(self, row: pd.Series) -> Ownership:
         """Turn one resolve_many row back into an Ownership, with its trace."""
-        in_zones = frozenset(z for z in ZONE_LAYERS if row[z] is not None)
-        open_zones = frozenset(z for z in TIMED_ZONES if row[f"{z}_open"] is True)
+        v = {k: (None if _is_missing(row[k]) else row[k]) for k in row.index}
+        in_zones = frozenset(z for z in ZONE_LAYERS if v[z] is not None)
+        open_zones = frozenset(z for z in TIMED_ZONES if v[f"{z}_open"] is not None and bool(v[f"{z}_open"]))
         ids = {
-            "grid_cells": row["cell"],
-            "districts": row["district"],
-            "vendor_zones": row["vendor_zone"],
-            "storefront_zones": row["storefront_zone"],
-            "model_streets": row["model_street"],
-            "signboard_segments": row["signboard_segment"],
+            "grid_cells": v["cell"],
+            "districts": v["district"],
+            "vendor_zones": v["vendor_zone"],
+            "storefront_zones": v["storefront_zone"],
+            "model_streets": v["model_street"],
+            "signboard_segments": v["signboard_segment"],
         }
-        dist = row.get("boundary_distance_m")
+        dist = v.get("boundary_distance_m")
         return self._answer(
-            row["lon"],
-            row["lat"],
-            row["matter"],
+            float(row["lon"]),
+            float(row["lat"]),
+            str(v["matter"]),
             ids,
             in_zones,
             open_zones,
             None if dist is None else float(dist),
             decided=int(row["rule_index"]),
         )
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA

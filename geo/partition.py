@@ -63,11 +63,14 @@ def balanced_assign(
         d = ((xy[:, None, :] - c[None, :, :]) ** 2).sum(axis=2) - w[None, :]
         labels = np.argmin(d, axis=1)
         have = np.bincount(labels, weights=weight, minlength=k)
+        if np.all(np.abs(want - have) <= 0.01 * want):
+            break  # every region within 1% of its target
         w += step_size * (want - have) / total * k
-        for r in range(k):
-            m = labels == r
-            if m.any() and not fixed_mask[r]:
-                c[r] = 0.9 * c[r] + 0.1 * np.average(xy[m], axis=0, weights=weight[m])
+        mass = np.bincount(labels, weights=weight, minlength=k)
+        moving = (mass > 0) & ~fixed_mask
+        for axis in (0, 1):
+            mean = np.bincount(labels, weights=weight * xy[:, axis], minlength=k)[moving] / mass[moving]
+            c[moving, axis] = 0.9 * c[moving, axis] + 0.1 * mean
     # a region left empty takes the item nearest its centre, from a region that can spare one
     for r in np.flatnonzero(np.bincount(labels, minlength=k) == 0).tolist():
         counts = np.bincount(labels, minlength=k)
