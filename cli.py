@@ -256,11 +256,10 @@ def _resolve_layers(
     if metric_crs is None:
         metric_crs = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").estimate_utm_crs().to_string()
     lattice, index = index_layers(layers, metric_crs)
-    x, y = lattice.to_metric(lon, lat)
-    i, j, near = lattice.locate_metric(x, y)
+    flat, near = lattice.flat_index(*lattice.projection(lon, lat))
     result = df.copy()
     for name, idx in index.items():
-        k = idx.locate(lon, lat, i, j, near)
+        k = idx.locate(lon, lat, flat, near)
         result[name] = np.where(k >= 0, idx.ids[np.maximum(k, 0)], "")
     return result
 

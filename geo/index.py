@@ -54,25 +54,23 @@ class LayerIndex:
         """The boundary rule, applied by exact predicates: smallest-ranked polygon covering each point."""
         out = np.full(len(lon), np.iinfo(np.int64).max, dtype=np.int64)
         if len(lon):
-            pt, poly = self.tree.query(shapely.points(lon, lat), predicate="intersects")
-            np.minimum.at(out, pt, poly)
+            points = shapely.points(lon, lat)
+            pt, poly = self.tree.query(points)  # bounding boxes, then the prepared polygons decide
+            hit = shapely.intersects(self.geoms[poly], points[pt])
+            np.minimum.at(out, pt[hit], poly[hit])
         out[out == np.iinfo(np.int64).max] = -1
         return out
 
     def locate(
-        self,
-        lon: NDArray[np.float64],
-        lat: NDArray[np.float64],
-        i: NDArray[np.int64],
-        j: NDArray[np.int64],
-        near: NDArray[np.bool_],
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64], flat: NDArray[np.int64], near: NDArray[np.bool_]
     ) -> NDArray[np.int64]:
-        """Index into self.ids for every point, -1 where no polygon contains it."""
-        inside = i >= 0
-        cls = np.full(len(lon), EMPTY, dtype=np.int64)
-        cls[inside] = self.squares[j[inside], i[inside]]
-        check = (cls == MIXED) | (near & inside)
-        out = np.where(cls >= 0, cls, -1)
+        """Index into self.ids for every point, -1 where no polygon contains it.
+
+        flat: the point's square as j * nx + i (-1 outside the lattice); near: within the edge band.
+        """
+        cls = np.append(self.squares.ravel(), EMPTY)[flat]  # flat == -1 reads the appended EMPTY
+        check = (cls == MIXED) | near
+        out = np.where(cls >= 0, cls, -1).astype(np.int64)
         idx = np.flatnonzero(check)
         out[idx] = self.exact(lon[idx], lat[idx])
         return out
@@ -86,5 +84,6 @@ class LayerIndex:
             return c
         if c == EMPTY and not near:
             return -1
-        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        return int(hits.min()) if len(hits) else -1
+        p = shapely.Point(lon, lat)
+        hits = [int(k) for k in self.tree.query(p) if shapely.intersects(self.geoms[k], p)]
+        return min(hits) if hits else -1

@@ -39,10 +39,11 @@ def _lonlat(x, y):
 
 
 def _owner(layer, lon, lat):
-    x, y = layer.lattice.to_metric(np.array([lon]), np.array([lat]))
-    i, j, near = layer.lattice.locate_metric(x, y)
-    bulk = layer.locate(np.array([lon]), np.array([lat]), i, j, near)[0]
-    one = layer.locate_one(lon, lat, int(i[0]), int(j[0]), bool(near[0]))
+    x, y = layer.lattice.projection(np.array([lon]), np.array([lat]))
+    flat, near = layer.lattice.flat_index(x, y)
+    bulk = layer.locate(np.array([lon]), np.array([lat]), flat, near)[0]
+    i, j, near_one = layer.lattice.locate_one(*transformer("EPSG:4326", CRS).transform(lon, lat))
+    one = layer.locate_one(lon, lat, i, j, near_one)
     assert bulk == one
     return None if bulk < 0 else str(layer.ids[bulk])
 
