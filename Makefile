@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CITY ?= xiamen
 
-.PHONY: demo test bench lint install build-city clean
+.PHONY: demo test bench lint install build-city clean figures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf data/*/build .pytest_cache .mypy_cache .ruff_cache
+
+figures: $(STAMP)
+	test -f data/$(CITY)/build/city.gpkg || $(BIN)/xiuhua build-city $(CITY)
+	$(BIN)/python docs/figures.py

@@ -34,6 +34,8 @@ class LayerIndex:
         self.lattice = lattice
         self.tree = shapely.STRtree(self.geoms)
         self.squares = self._classify(cores)
+        # flat copy with one EMPTY appended, so that the flat index -1 (outside the lattice) reads EMPTY
+        self._flat = np.append(self.squares.ravel(), np.int32(EMPTY))
 
     def _classify(self, cores: NDArray[np.object_]) -> NDArray[np.int32]:
         """EMPTY, MIXED or the one owner of each square's core (see Lattice.cores)."""
@@ -68,7 +70,7 @@ class LayerIndex:
 
         flat: the point's square as j * nx + i (-1 outside the lattice); near: within the edge band.
         """
-        cls = np.append(self.squares.ravel(), EMPTY)[flat]  # flat == -1 reads the appended EMPTY
+        cls = np.take(self._flat, flat)
         check = (cls == MIXED) | near
         out = np.where(cls >= 0, cls, -1).astype(np.int64)
         idx = np.flatnonzero(check)
