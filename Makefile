@@ -29,14 +29,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy geo cities
+	$(BIN)/mypy geo cities store dispatch
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy geo cities
+	$(BIN)/mypy geo cities store dispatch
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -36,18 +36,35 @@ class UsageProblem(click.ClickException):
 
 @contextmanager
 def _clear_errors() -> Iterator[None]:
+    import sqlalchemy as sa
+
     from geo.errors import GeoError
+    from store.errors import StoreError
 
     try:
         yield
-    except GeoError as exc:
+    except (GeoError, StoreError) as exc:
         raise UsageProblem(str(exc)) from None
+    except sa.exc.OperationalError as exc:
+        raise UsageProblem(f"cannot use the database: {str(exc.orig).strip().splitlines()[0]}") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise UsageProblem(str(exc)) from None
 
 
 def _settings() -> Settings:
     return Settings.from_env()
+
+
+@contextmanager
+def _store(check: bool = True) -> Iterator[Any]:
+    """The store XIUHUA_DATABASE_URL names, closed whatever happens."""
+    from store.registry import open_store
+
+    store = open_store(_settings().database_url, check=check)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @contextmanager
@@ -366,6 +383,75 @@ def audit(layer_specs: tuple[str, ...], area: Path | None, metric_crs: str | Non
     out.print(t)
 
 
+@main.group()
+def db() -> None:
+    """The database that XIUHUA_DATABASE_URL names (the embedded SQLite file by default)."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Create or migrate the schema to the version this code needs."""
+    from store import migrate
+
+    with _clear_errors(), _store(check=False) as store:
+        before, after = migrate.upgrade(store.engine)
+    url = _settings().database_url
+    out.print(
+        f"{url}: schema {before or 'empty'} → {after}" if before != after else f"{url}: schema is current ({after})"
+    )
+
+
+@main.group()
+def users() -> None:
+    """Accounts and their roles."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option(
+    "--role", required=True, help="supervisor, acceptor, shift_lead, dispatcher, unit, district_head, wall, admin"
+)
+@click.option(
+    "--district", "districts", multiple=True, help="District code in the user's scope; repeatable (none: all)."
+)
+@click.option("--unit", default=None, help="For role unit: the squad or department it acts for.")
+@click.option("--display-name", default="", help="Name shown in the app.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+def users_add(
+    username: str, role: str, districts: tuple[str, ...], unit: str | None, display_name: str, password_stdin: bool
+) -> None:
+    """Add an account (the password is hashed with argon2)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _clear_errors(), _store() as store:
+        user = store.add_user(username, password, role, districts, display_name, unit)
+    out.print(
+        f"added {user.username} ({user.role}{', districts ' + ','.join(user.districts) if user.districts else ''})"
+    )
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts."""
+    with _clear_errors(), _store() as store:
+        rows = store.list_users()
+    t = Table(title="users")
+    for col in ("user", "name", "role", "districts", "unit", "active"):
+        t.add_column(col)
+    for u in rows:
+        t.add_row(
+            u.username,
+            u.display_name,
+            u.role,
+            ",".join(u.districts) or "all",
+            u.unit or "",
+            "yes" if u.active else "no",
+        )
+    out.print(t)
+
+
 def run() -> None:
     """Entry point that never shows a traceback for a user's mistake."""
     try:
@@ -373,6 +459,11 @@ def run() -> None:
     except KeyboardInterrupt:
         console.print("interrupted; nothing was written")
         sys.exit(130)
+    except Exception as exc:  # a bug, not the user's mistake: one line, and the details on request
+        if os.environ.get("XIUHUA_DEBUG"):
+            raise
+        click.secho(f"internal error: {type(exc).__name__}: {exc} (set XIUHUA_DEBUG=1 for details)", err=True, fg="red")
+        sys.exit(70)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ HERE = Path(__file__).resolve().parent
 class Settings:
     data_dir: Path
     city: str
+    database_url: str
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -20,4 +21,5 @@ class Settings:
         return cls(
             data_dir=Path(e.get("XIUHUA_DATA_DIR", HERE / "data")),
             city=e.get("XIUHUA_CITY", "xiamen"),
+            database_url=e.get("XIUHUA_DATABASE_URL", f"sqlite:///{HERE / 'var' / 'xiuhua.sqlite'}"),
         )

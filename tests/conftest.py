@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("XIUHUA_PASSWORD_PROFILE", "cheapest")  # fast, weak hashes: tests only
 DATA = ROOT / "data"
 
 
@@ -57,3 +58,61 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped:
         reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped; skips are failures in CI", red=True)
         session.exitstatus = 1
+
+
+# -- stores: the same tests run against both backends ----------------------------------------------
+PG_ADMIN_URL = os.environ.get("XIUHUA_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgis_url():
+    """A fresh PostGIS database for this session (dropped afterwards); skips where PostGIS is unavailable."""
+    import sqlalchemy as sa
+
+    name = f"xiuhua_test_{os.getpid()}"
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        db = sa.create_engine(url)
+        with db.begin() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        db.dispose()
+    except Exception as exc:  # no server, no PostGIS package: skip (a failure under CI=true)
+        pytest.skip(f"PostGIS unavailable: {exc}")
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def _fresh(kind: str, request, tmp_path):
+    import sqlalchemy as sa
+
+    from store import migrate
+    from store.registry import open_store
+
+    if kind == "embedded":
+        url = f"sqlite:///{tmp_path / 'xiuhua.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgis_url")
+        eng = sa.create_engine(url)
+        with eng.begin() as conn:  # empty it: drop everything the migrations made
+            conn.execute(
+                sa.text("DROP TABLE IF EXISTS case_events, case_numbers, cases, users, alembic_version CASCADE")
+            )
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS xiuhua_append_only() CASCADE"))
+        eng.dispose()
+    store = open_store(url, check=False)
+    migrate.upgrade(store.engine)
+    store.check_schema()
+    return store
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+def store(request, tmp_path):
+    s = _fresh(request.param, request, tmp_path)
+    yield s
+    s.close()

@@ -1,0 +1,277 @@
+"""The closed loop (数字城管): report → accept/verify → file → dispatch → handle → check → close.
+
+Every action is a row of ACTIONS (data): the states it may start from, the state it leads to, the roles that
+may take it. Each call checks the actor's role, district scope and (for units) that the case is theirs,
+the case's state and its version; then the store applies the change and appends the event in one
+transaction, so two people acting at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dispatch.calendar import WorkingCalendar, parse_allowance
+from geo.ownership import Ownership, OwnershipEngine
+from store.base import Store
+from store.errors import Forbidden, Invalid, changed_by
+from store.models import Case, NewCase, User
+
+OPEN = (
+    "reported",
+    "verifying",
+    "accepted",
+    "filed",
+    "dispatched",
+    "return_requested",
+    "extension_requested",
+    "park_requested",
+    "parked",
+    "void_requested",
+    "handled",
+    "checking",
+    "checked",
+)
+CLOSED = ("closed", "voided")
+SOURCES = ("supervisor", "hotline", "video", "citizen", "media", "superior")
+URGENCIES = ("normal", "urgent")
+RUNNING = ("dispatched", "return_requested", "extension_requested", "park_requested", "void_requested")
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    from_states: tuple[str, ...]
+    to_state: str | None  # None: stays where it is (urge), or back to where it was (reject_void)
+    roles: tuple[str, ...]
+    needs_reason: bool = False
+    assignee_only: bool = False  # a unit may act only on cases dispatched to it
+
+
+ACTIONS = {
+    a.name: a
+    for a in (
+        Action("send_verify", ("reported",), "verifying", ("acceptor",)),
+        Action("verify", ("verifying",), "accepted", ("supervisor",)),
+        Action("accept", ("reported",), "accepted", ("acceptor",)),
+        Action("file", ("accepted",), "filed", ("shift_lead",)),
+        Action("dispatch", ("filed",), "dispatched", ("dispatcher",)),
+        Action("feedback", ("dispatched",), "handled", ("unit",), assignee_only=True),
+        Action("send_check", ("handled",), "checking", ("acceptor",)),
+        Action("check_pass", ("checking",), "checked", ("supervisor",)),
+        Action("check_fail", ("checking",), "dispatched", ("supervisor",), needs_reason=True),
+        Action("close", ("checked",), "closed", ("shift_lead",)),
+        Action("request_return", ("dispatched",), "return_requested", ("unit",), True, True),
+        Action("approve_return", ("return_requested",), "filed", ("dispatcher",)),
+        Action("reject_return", ("return_requested",), "dispatched", ("dispatcher",), True),
+        Action("request_extension", ("dispatched",), "extension_requested", ("unit",), True, True),
+        Action("approve_extension", ("extension_requested",), "dispatched", ("dispatcher",)),
+        Action("reject_extension", ("extension_requested",), "dispatched", ("dispatcher",), True),
+        Action("request_park", ("dispatched",), "park_requested", ("unit",), True, True),
+        Action("approve_park", ("park_requested",), "parked", ("dispatcher",)),
+        Action("reject_park", ("park_requested",), "dispatched", ("dispatcher",), True),
+        Action("unpark", ("parked",), "dispatched", ("dispatcher",)),
+        Action(
+            "request_void",
+            ("reported", "verifying", "accepted", "filed", "dispatched"),
+            "void_requested",
+            ("acceptor", "dispatcher", "unit"),
+            True,
+        ),
+        Action("approve_void", ("void_requested",), "voided", ("shift_lead",)),
+        Action("reject_void", ("void_requested",), None, ("shift_lead",), True),
+        Action("urge", OPEN, None, ("supervisor", "shift_lead", "dispatcher", "district_head"), True),
+        Action("self_handle", ("reported",), "closed", ("supervisor",)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    deadline_at: datetime | None
+    seconds_left: float | None  # working seconds; negative when overdue
+    at_risk: bool
+    overdue: bool
+    paused: bool
+
+
+def owners_of(o: Ownership) -> dict[str, Any]:
+    """The ownership answer as stored with a case (JSON), trace included."""
+    return {
+        "district": o.district,
+        "subdistrict": o.subdistrict,
+        "community": o.community,
+        "cell": o.cell,
+        "squad": o.squad,
+        "lead_department": o.lead_department,
+        "supporting_departments": list(o.supporting_departments),
+        "rule": o.rule,
+        "flag": o.flag,
+        "flags": [o.flag] if o.flag else [],
+        "zones": {
+            "vendor_zone": o.vendor_zone,
+            "vendor_zone_open": o.vendor_zone_open,
+            "storefront_zone": o.storefront_zone,
+            "storefront_zone_open": o.storefront_zone_open,
+            "model_street": o.model_street,
+            "signboard_segment": o.signboard_segment,
+        },
+        "boundary_distance_m": o.boundary_distance_m,
+        "trace": [{"rule": t.rule, "applies": t.applies, "zh": t.zh, "en": t.en} for t in o.trace],
+    }
+
+
+class Workflow:
+    def __init__(
+        self,
+        store: Store,
+        engine: OwnershipEngine,
+        calendar: WorkingCalendar,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        layer_version: str = "",
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.calendar = calendar
+        self.clock = clock
+        self.layer_version = layer_version
+        m = engine.city.matters.set_index("code")
+        self.allowance = {code: parse_allowance(d, calendar) for code, d in m["deadline"].items()}
+
+    # -- reporting ---------------------------------------------------------------------------------
+    def report(self, actor: User, new: NewCase) -> Case:
+        """A new case from any source, with its ownership answer computed now by geo/."""
+        if actor.role not in ("supervisor", "acceptor", "admin"):
+            raise Forbidden(f"{actor.username} ({actor.role}) cannot register reports")
+        if new.source not in SOURCES:
+            raise Invalid(f"unknown source {new.source!r}; sources: {', '.join(SOURCES)}")
+        if new.urgency not in URGENCIES:
+            raise Invalid(f"unknown urgency {new.urgency!r}; use normal or urgent")
+        if new.matter not in self.allowance:
+            raise Invalid(f"unknown matter code {new.matter!r}")
+        owners = owners_of(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
+        owners["layer_version"] = self.layer_version
+        if owners["district"] is None:
+            raise Invalid(f"({new.lon}, {new.lat}) lies outside the city")
+        if not actor.covers(owners["district"]):
+            raise Forbidden(f"{actor.username} may not report in district {owners['district']}")
+        return self.store.create_case(new, owners, "reported", actor.username, self.clock())
+
+    # -- every other action --------------------------------------------------------------------------
+    def act(self, actor: User, case_id: int, action: str, version: int, reason: str = "", **params: Any) -> Case:
+        """Take `action` on a case the actor last saw at `version`."""
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+        case = self.store.get_case(case_id)
+        if case.version != version:
+            raise changed_by(case.case_no, case.updated_by, case.updated_at)
+        self._allowed(actor, case, spec, reason)
+        now = self.clock()
+        changes = self._changes(actor, case, spec, now, reason, params)
+        return self.store.update_case(case_id, version, changes, actor.username, action, reason, now)
+
+    def _allowed(self, actor: User, case: Case, spec: Action, reason: str) -> None:
+        if actor.role not in spec.roles:
+            raise Forbidden(f"{actor.username} ({actor.role}) cannot {spec.name}: that takes {' or '.join(spec.roles)}")
+        if not actor.covers(case.district):
+            raise Forbidden(f"case {case.case_no} is in district {case.district}, outside {actor.username}'s scope")
+        if spec.assignee_only and case.assignee != actor.unit:
+            raise Forbidden(f"case {case.case_no} is assigned to {case.assignee}, not to {actor.unit}")
+        if case.state not in spec.from_states:
+            raise Invalid(
+                f"cannot {spec.name} case {case.case_no}: it is {case.state}, "
+                f"and {spec.name} needs {' or '.join(spec.from_states)}"
+            )
+        if spec.needs_reason and not reason.strip():
+            raise Invalid(f"{spec.name} needs a reason")
+        if spec.name == "accept" and case.source != "supervisor":
+            raise Invalid(f"case {case.case_no} came from {case.source}: send it to a supervisor to verify first")
+
+    def _changes(
+        self, actor: User, case: Case, spec: Action, now: datetime, reason: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        ch: dict[str, Any] = {}
+        if spec.to_state is not None:
+            ch["state"] = spec.to_state
+        flags = list(case.flags)
+        name = spec.name
+        if name == "file":
+            ch["filed_at"] = now
+            ch["work_seconds"] = self.allowance[case.matter] * (0.5 if case.urgency == "urgent" else 1.0)
+        elif name == "dispatch":
+            unit = params.get("unit") or case.squad or case.lead_department
+            if not unit:
+                raise Invalid(f"case {case.case_no} has no suggested owner: name the unit to dispatch to")
+            ch.update(
+                assignee=unit,
+                dispatched_at=now,
+                deadline_at=self.calendar.add(now, case.work_seconds or self.allowance[case.matter]),
+            )
+        elif name == "feedback":
+            ch["closed_on_time"] = case.deadline_at is None or now <= case.deadline_at
+        elif name == "check_fail":
+            flags.append("reworked")
+        elif name == "close":
+            ch["closed_at"] = now
+        elif name == "request_return":
+            if not params.get("disputed_owner"):
+                raise Invalid("a return needs the owner the unit believes is responsible (disputed_owner)")
+            flags.append(f"disputed:{params['disputed_owner']}")
+        elif name == "approve_return":
+            ch.update(assignee=None, deadline_at=None, dispatched_at=None)
+            flags.append("returned")
+        elif name == "request_extension":
+            hours = float(params.get("hours", 0))
+            if not 0 < hours <= 24 * 30:
+                raise Invalid("an extension asks for 1 to 720 working hours (hours=…)")
+            flags = [f for f in flags if not f.startswith("extension:")] + [f"extension:{hours:g}"]
+        elif name == "approve_extension":
+            hours = next((float(f.split(":")[1]) for f in flags if f.startswith("extension:")), 0.0)
+            assert case.deadline_at is not None
+            ch.update(
+                deadline_at=self.calendar.add(case.deadline_at, hours * 3600),
+                work_seconds=(case.work_seconds or 0) + hours * 3600,
+            )
+            flags = [f for f in flags if not f.startswith("extension:")] + ["extended"]
+        elif name == "reject_extension":
+            flags = [f for f in flags if not f.startswith("extension:")]
+        elif name == "approve_park":
+            ch["paused_at"] = now
+        elif name == "unpark":
+            assert case.paused_at is not None and case.deadline_at is not None
+            remaining = self.calendar.between(case.paused_at, case.deadline_at)
+            ch.update(paused_at=None, deadline_at=self.calendar.add(now, max(remaining, 0.0)))
+        elif name == "reject_void":
+            ch["state"] = self._state_before_void(case)
+        elif name == "approve_void":
+            ch["closed_at"] = now
+        elif name == "urge":
+            flags.append("urged")
+        elif name == "self_handle":
+            ch.update(closed_at=now, closed_on_time=True)
+            flags.append("self_handled")
+        if flags != list(case.flags):
+            ch["flags"] = tuple(dict.fromkeys(flags))
+        return ch
+
+    def _state_before_void(self, case: Case) -> str:
+        for event in reversed(self.store.events(case.id)):
+            if event.action == "request_void" and event.from_state:
+                return event.from_state
+        raise Invalid(f"case {case.case_no} has no void request to reject")
+
+    # -- deadlines ---------------------------------------------------------------------------------
+    def deadline(self, case: Case, now: datetime | None = None) -> DeadlineStatus:
+        """Deadline, working time left, at-risk (under a fifth of the allowance, or an hour) and overdue."""
+        now = now or self.clock()
+        if case.deadline_at is None or case.state in CLOSED or case.state in ("handled", "checking", "checked"):
+            return DeadlineStatus(case.deadline_at, None, False, False, False)
+        at = case.paused_at or now
+        left = self.calendar.between(at, case.deadline_at)
+        allowance = case.work_seconds or 3600.0
+        return DeadlineStatus(
+            case.deadline_at, left, 0 <= left < max(allowance / 5, 3600), left < 0, case.paused_at is not None
+        )

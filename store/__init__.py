@@ -1,0 +1,1 @@
+"""Persistence: one typed interface (store.base.Store), an embedded SQLite backend and a PostGIS backend."""

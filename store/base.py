@@ -1,0 +1,102 @@
+"""The store's interface, in domain terms. A backend that misses a method fails at construction."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import shapely
+
+from store.models import Case, Event, NewCase, User
+
+BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
+
+
+class Store(ABC):
+    """Persistence for users, cases and their append-only event log."""
+
+    url: str
+
+    # -- schema ------------------------------------------------------------------------------------
+    @abstractmethod
+    def check_schema(self) -> None:
+        """Raise SchemaOutOfDate unless the database is at the code's migration head."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    # -- users -------------------------------------------------------------------------------------
+    @abstractmethod
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        districts: Sequence[str] = (),
+        display_name: str = "",
+        unit: str | None = None,
+    ) -> User:
+        """Create an account (password hashed with argon2); Conflict if the name is taken."""
+
+    @abstractmethod
+    def get_user(self, username: str) -> User:
+        """One account; NotFound if absent."""
+
+    @abstractmethod
+    def list_users(self) -> list[User]:
+        """All accounts, by name."""
+
+    @abstractmethod
+    def authenticate(self, username: str, password: str) -> User:
+        """The account if the password is right; Forbidden otherwise (without saying which part was wrong)."""
+
+    # -- cases -------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_case(self, new: NewCase, owners: dict[str, Any], state: str, actor: str, at: datetime) -> Case:
+        """Store a new case with its ownership answer and a 'report' event, in one transaction."""
+
+    @abstractmethod
+    def get_case(self, case_id: int) -> Case:
+        """One case; NotFound if absent."""
+
+    @abstractmethod
+    def update_case(
+        self,
+        case_id: int,
+        expected_version: int,
+        changes: dict[str, Any],
+        actor: str,
+        action: str,
+        reason: str,
+        at: datetime,
+    ) -> Case:
+        """Apply changes if the case is still at expected_version (else Conflict naming who changed it, when)."""
+
+    @abstractmethod
+    def reassign_many(self, changes: dict[int, dict[str, Any]], actor: str, reason: str, at: datetime) -> int:
+        """Apply ownership changes to many cases in one transaction, with one event each; returns the count."""
+
+    @abstractmethod
+    def cases(
+        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Case]:
+        """Cases, newest first, optionally by state and district."""
+
+    @abstractmethod
+    def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:
+        """Cases whose point lies in a lon/lat box (edges included)."""
+
+    @abstractmethod
+    def cases_in_polygon(self, polygon: shapely.Geometry, states: Sequence[str] | None = None) -> list[Case]:
+        """Cases whose point lies in a lon/lat polygon (boundary included)."""
+
+    @abstractmethod
+    def events(self, case_id: int) -> list[Event]:
+        """A case's audit log, oldest first."""
+
+    @abstractmethod
+    def count_by_state(self) -> dict[str, int]:
+        """How many cases are in each state."""

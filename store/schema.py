@@ -1,0 +1,128 @@
+"""Tables, shared by both backends; geometry is PostGIS geometry(Point, 4326) or WKB in SQLite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from geoalchemy2.elements import WKBElement
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+
+class PointGeometry(TypeDecorator[shapely.Point]):
+    """A lon/lat point: geometry(Point, 4326) on PostGIS (GIST-indexed), WKB bytes on SQLite."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+    # what geoalchemy2's DDL hooks read off a spatial column: we create the GIST index in the migration
+    geometry_type = "POINT"
+    srid = 4326
+    dimension = 2
+    spatial_index = False
+    use_N_D_index = False
+    use_typmod = None
+    nullable = False
+
+    def load_dialect_impl(self, dialect: Dialect | None) -> Any:
+        # geoalchemy2 asks with dialect=None when it inspects columns
+        if dialect is None:
+            return sa.LargeBinary()
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
+        return dialect.type_descriptor(sa.LargeBinary())
+
+    def process_bind_param(self, value: shapely.Point | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return WKBElement(shapely.to_wkb(value), srid=4326)
+        return shapely.to_wkb(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> shapely.Point | None:
+        if value is None:
+            return None
+        data = bytes(value.data) if isinstance(value, WKBElement) else bytes(value)
+        return shapely.from_wkb(data)
+
+
+def utc_datetime() -> sa.DateTime:
+    return sa.DateTime(timezone=True)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(128), nullable=False, server_default=""),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("districts", sa.String(255), nullable=False, server_default=""),
+    sa.Column("unit", sa.String(64)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_no", sa.String(32), nullable=False, unique=True),
+    sa.Column("state", sa.String(32), nullable=False, index=True),
+    sa.Column("matter", sa.String(5), nullable=False, index=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("urgency", sa.String(16), nullable=False, server_default="normal"),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("reporter", sa.String(64), nullable=False, server_default=""),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("geom", PointGeometry(), nullable=False),
+    sa.Column("reported_at", utc_datetime(), nullable=False),
+    sa.Column("district", sa.String(6), index=True),
+    sa.Column("subdistrict", sa.String(9)),
+    sa.Column("community", sa.String(12)),
+    sa.Column("cell", sa.String(15), index=True),
+    sa.Column("squad", sa.String(32)),
+    sa.Column("lead_department", sa.String(32)),
+    sa.Column("assignee", sa.String(32)),
+    sa.Column("ownership", sa.JSON, nullable=False),
+    sa.Column("deadline_at", utc_datetime()),
+    sa.Column("work_seconds", sa.Float),
+    sa.Column("paused_at", utc_datetime()),
+    sa.Column("filed_at", utc_datetime()),
+    sa.Column("dispatched_at", utc_datetime()),
+    sa.Column("closed_at", utc_datetime()),
+    sa.Column("closed_on_time", sa.Boolean),
+    sa.Column("flags", sa.String(255), nullable=False, server_default=""),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("updated_at", utc_datetime(), nullable=False),
+    sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Index("ix_cases_lon_lat", "lon", "lat"),
+)
+
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("at", utc_datetime(), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_state", sa.String(32)),
+    sa.Column("to_state", sa.String(32)),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("before", sa.JSON, nullable=False),
+    sa.Column("after", sa.JSON, nullable=False),
+)
+
+case_numbers = sa.Table(
+    "case_numbers",  # the last serial used per case-number prefix (kind + matter + date)
+    metadata,
+    sa.Column("prefix", sa.String(24), primary_key=True),
+    sa.Column("last", sa.Integer, nullable=False),
+)

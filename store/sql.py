@@ -1,0 +1,357 @@
+"""The SQL shared by both backends (SQLAlchemy Core); backends override a few dialect hooks."""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection, Engine
+
+from store import migrate
+from store.base import BBox, Store
+from store.errors import Conflict, Forbidden, Invalid, NotFound, changed_by
+from store.models import ROLES, Case, Event, NewCase, User
+from store.schema import case_events, cases, users
+
+# XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
+_hasher = (
+    PasswordHasher.from_parameters(profiles.CHEAPEST)
+    if os.environ.get("XIUHUA_PASSWORD_PROFILE") == "cheapest"
+    else PasswordHasher()
+)
+CASE_FIELDS = [c.name for c in cases.columns if c.name not in ("geom", "reporter")]
+# what an update may change: never the identity, the report itself, or the bookkeeping the store does
+CHANGEABLE = frozenset(CASE_FIELDS) - {
+    "id",
+    "case_no",
+    "source",
+    "reported_at",
+    "lon",
+    "lat",
+    "version",
+    "updated_at",
+    "updated_by",
+}
+OWNER_FIELDS = ("district", "subdistrict", "community", "cell", "squad", "lead_department")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+class SQLStore(Store):
+    """Everything but the dialect hooks below."""
+
+    def __init__(self, url: str, check: bool = True) -> None:
+        self.url = url
+        self.engine = self._make_engine(url)
+        if check:
+            try:
+                self.check_schema()
+            except BaseException:
+                self.engine.dispose()
+                raise
+
+    # -- dialect hooks -----------------------------------------------------------------------------
+    @abstractmethod
+    def _make_engine(self, url: str) -> Engine: ...
+
+    @abstractmethod
+    def _next_serial(self, conn: Connection, prefix: str) -> int: ...
+
+    @abstractmethod
+    def _bbox_clause(self, bbox: BBox) -> sa.ColumnElement[bool]: ...
+
+    @abstractmethod
+    def _polygon_candidates(self, polygon: shapely.Geometry) -> sa.ColumnElement[bool]:
+        """A clause selecting at least every case inside the polygon (exactness is _polygon_exact's job)."""
+
+    def _polygon_exact(self, polygon: shapely.Geometry, found: list[Case]) -> list[Case]:
+        return found
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction (backends may lock differently for writes)."""
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
+
+    # -- schema ------------------------------------------------------------------------------------
+    def check_schema(self) -> None:
+        migrate.check(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- users -------------------------------------------------------------------------------------
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        districts: Sequence[str] = (),
+        display_name: str = "",
+        unit: str | None = None,
+    ) -> User:
+        if role not in ROLES:
+            raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        if not username or not username.isascii() or " " in username:
+            raise Invalid(f"user name {username!r}: use ASCII letters, digits, '.', '_' or '-'")
+        if len(password) < 8:
+            raise Invalid("a password needs at least 8 characters")
+        row = {
+            "username": username,
+            "display_name": display_name or username,
+            "password_hash": _hasher.hash(password),
+            "role": role,
+            "districts": ",".join(districts),
+            "unit": unit,
+            "active": True,
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self._write() as conn:
+                conn.execute(users.insert().values(**row))
+        except sa.exc.IntegrityError:
+            raise Conflict(f"user {username!r} already exists") from None
+        return self.get_user(username)
+
+    @staticmethod
+    def _user(row: sa.Row[Any]) -> User:
+        return User(
+            id=row.id,
+            username=row.username,
+            display_name=row.display_name,
+            role=row.role,
+            districts=tuple(filter(None, row.districts.split(","))),
+            unit=row.unit,
+            active=bool(row.active),
+        )
+
+    def get_user(self, username: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        return self._user(row)
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            return [self._user(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
+
+    def authenticate(self, username: str, password: str) -> User:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        try:
+            if row is None or not row.active:
+                raise VerificationError
+            _hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise Forbidden("wrong user name or password") from None
+        return self._user(row)
+
+    # -- cases -------------------------------------------------------------------------------------
+    @staticmethod
+    def _case(row: sa.Row[Any]) -> Case:
+        m = row._mapping
+        values: dict[str, Any] = {k: _aware(m[k]) if k.endswith("_at") else m[k] for k in CASE_FIELDS}
+        values["flags"] = tuple(filter(None, m["flags"].split(",")))
+        return Case(**values)
+
+    def create_case(self, new: NewCase, owners: dict[str, Any], state: str, actor: str, at: datetime) -> Case:
+        if not (-180 <= new.lon <= 180 and -90 <= new.lat <= 90):
+            raise Invalid(f"coordinates out of range: lon {new.lon}, lat {new.lat}")
+        day = new.reported_at.astimezone(UTC).strftime("%Y%m%d")
+        prefix = f"{'A' if new.source == 'supervisor' else 'B'}{new.matter}{day}"
+        with self._write() as conn:
+            serial = self._next_serial(conn, prefix)
+            row = {
+                "case_no": f"{prefix}{serial:05d}",
+                "state": state,
+                "matter": new.matter,
+                "source": new.source,
+                "urgency": new.urgency,
+                "description": new.description,
+                "reporter": new.reporter,
+                "lon": new.lon,
+                "lat": new.lat,
+                "geom": shapely.Point(new.lon, new.lat),
+                "reported_at": new.reported_at,
+                **{k: owners.get(k) for k in OWNER_FIELDS},
+                "ownership": owners,
+                "flags": ",".join(owners.get("flags", ())),
+                "version": 1,
+                "updated_at": at,
+                "updated_by": actor,
+            }
+            case_id = conn.execute(cases.insert().values(**row).returning(cases.c.id)).scalar_one()
+            conn.execute(
+                case_events.insert().values(
+                    case_id=case_id,
+                    at=at,
+                    actor=actor,
+                    action="report",
+                    from_state=None,
+                    to_state=state,
+                    reason="",
+                    before={},
+                    after={"state": state, "case_no": row["case_no"]},
+                )
+            )
+        return self.get_case(case_id)
+
+    def get_case(self, case_id: int) -> Case:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+        if row is None:
+            raise NotFound(f"no case {case_id}")
+        return self._case(row)
+
+    def _apply(
+        self,
+        conn: Connection,
+        current: Case,
+        changes: dict[str, Any],
+        actor: str,
+        action: str,
+        reason: str,
+        at: datetime,
+    ) -> bool:
+        values = dict(changes)
+        if "flags" in values:
+            values["flags"] = ",".join(values["flags"])
+        done = conn.execute(
+            cases.update()
+            .where(cases.c.id == current.id, cases.c.version == current.version)
+            .values(**values, version=current.version + 1, updated_at=at, updated_by=actor)
+        ).rowcount
+        if done != 1:
+            return False
+        before = {k: _jsonable(getattr(current, k)) for k in changes if hasattr(current, k)}
+        after = {k: _jsonable(v) for k, v in changes.items()}
+        conn.execute(
+            case_events.insert().values(
+                case_id=current.id,
+                at=at,
+                actor=actor,
+                action=action,
+                from_state=current.state,
+                to_state=changes.get("state", current.state),
+                reason=reason,
+                before=before,
+                after=after,
+            )
+        )
+        return True
+
+    def update_case(
+        self,
+        case_id: int,
+        expected_version: int,
+        changes: dict[str, Any],
+        actor: str,
+        action: str,
+        reason: str,
+        at: datetime,
+    ) -> Case:
+        unknown = set(changes) - CHANGEABLE
+        if unknown:
+            raise Invalid(f"cannot change {', '.join(sorted(unknown))} of a case")
+        current = self.get_case(case_id)
+        if current.version != expected_version or not self._try_apply(current, changes, actor, action, reason, at):
+            now = self.get_case(case_id)
+            raise changed_by(now.case_no, now.updated_by, now.updated_at)
+        return self.get_case(case_id)
+
+    def _try_apply(
+        self, current: Case, changes: dict[str, Any], actor: str, action: str, reason: str, at: datetime
+    ) -> bool:
+        with self._write() as conn:
+            return self._apply(conn, current, changes, actor, action, reason, at)
+
+    def reassign_many(self, changes: dict[int, dict[str, Any]], actor: str, reason: str, at: datetime) -> int:
+        if not changes:
+            return 0
+        with self._write() as conn:
+            rows = conn.execute(sa.select(cases).where(cases.c.id.in_(list(changes)))).all()
+            found = {r.id: self._case(r) for r in rows}
+            missing = set(changes) - set(found)
+            if missing:
+                raise NotFound(f"no cases {sorted(missing)[:5]}")
+            for case_id, change in changes.items():
+                if not self._apply(conn, found[case_id], change, actor, "reassign", reason, at):
+                    raise Conflict(f"case {found[case_id].case_no} changed during the re-resolve; nothing was saved")
+        return len(changes)
+
+    def _select(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[Case]:
+        q = sa.select(cases).where(*where).order_by(cases.c.reported_at.desc(), cases.c.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [self._case(r) for r in conn.execute(q)]
+
+    @staticmethod
+    def _state_clause(states: Sequence[str] | None) -> list[sa.ColumnElement[bool]]:
+        return [cases.c.state.in_(list(states))] if states is not None else []
+
+    def cases(
+        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Case]:
+        where = self._state_clause(states)
+        if districts is not None:
+            where.append(cases.c.district.in_(list(districts)))
+        return self._select(*where, limit=limit)
+
+    def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:
+        minx, miny, maxx, maxy = bbox
+        if not (minx <= maxx and miny <= maxy):
+            raise Invalid(f"bounding box {bbox} is not min lon, min lat, max lon, max lat")
+        return self._select(self._bbox_clause(bbox), *self._state_clause(states))
+
+    def cases_in_polygon(self, polygon: shapely.Geometry, states: Sequence[str] | None = None) -> list[Case]:
+        if not shapely.is_valid(polygon):
+            raise Invalid(f"invalid polygon: {shapely.is_valid_reason(polygon)}")
+        found = self._select(self._polygon_candidates(polygon), *self._state_clause(states))
+        return self._polygon_exact(polygon, found)
+
+    def events(self, case_id: int) -> list[Event]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
+            ).all()
+        return [
+            Event(
+                id=r.id,
+                case_id=r.case_id,
+                at=_aware(r.at) or r.at,
+                actor=r.actor,
+                action=r.action,
+                from_state=r.from_state,
+                to_state=r.to_state,
+                reason=r.reason,
+                before=r.before,
+                after=r.after,
+            )
+            for r in rows
+        ]
+
+    def count_by_state(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state)).all()
+        return {r[0]: int(r[1]) for r in rows}

@@ -1,0 +1,62 @@
+"""`xiuhua db upgrade` and `xiuhua users` on both backends."""
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+
+
+@pytest.fixture(params=["embedded", "postgis"])
+def url(request, tmp_path, monkeypatch):
+    if request.param == "embedded":
+        u = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    else:
+        import sqlalchemy as sa
+
+        u = request.getfixturevalue("postgis_url")
+        eng = sa.create_engine(u)
+        with eng.begin() as conn:
+            conn.execute(
+                sa.text("DROP TABLE IF EXISTS case_events, case_numbers, cases, users, alembic_version CASCADE")
+            )
+            conn.execute(sa.text("DROP FUNCTION IF EXISTS xiuhua_append_only() CASCADE"))
+        eng.dispose()
+    monkeypatch.setenv("XIUHUA_DATABASE_URL", u)
+    return u
+
+
+def _run(*args, stdin=None):
+    r = CliRunner().invoke(main, list(args), input=stdin)
+    assert "Traceback" not in r.output
+    return r
+
+
+def test_db_upgrade_then_users(url):
+    r = _run("users", "list")
+    assert r.exit_code == 2 and "xiuhua db upgrade" in r.output
+    assert _run("db", "upgrade").exit_code == 0
+    again = _run("db", "upgrade")
+    assert again.exit_code == 0 and "current" in again.output
+    r = _run(
+        "users",
+        "add",
+        "chen",
+        "--role",
+        "district_head",
+        "--district",
+        "350206",
+        "--password-stdin",
+        stdin="long enough\n",
+    )
+    assert r.exit_code == 0, r.output
+    assert _run("users", "add", "chen", "--role", "wall", "--password-stdin", stdin="long enough\n").exit_code == 2
+    r = _run("users", "add", "x", "--role", "mayor", "--password-stdin", stdin="long enough\n")
+    assert r.exit_code == 2 and "unknown role" in r.output
+    listed = _run("users", "list")
+    assert "chen" in listed.output and "district_head" in listed.output and "350206" in listed.output
+
+
+def test_unreachable_database_is_one_line(monkeypatch):
+    monkeypatch.setenv("XIUHUA_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:1/nope")
+    r = _run("db", "upgrade")
+    assert r.exit_code == 2 and "cannot use the database" in r.output
