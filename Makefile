@@ -20,9 +20,17 @@ install: $(STAMP)
 build-city: $(STAMP)
 	$(BIN)/xiuhua build-city $(CITY)
 
-# The web app arrives with a later issue; today the demo builds the city and prints its summary.
-demo: $(STAMP)
+GPKG := data/$(CITY)/build/city.gpkg
+SOURCES := $(wildcard data/$(CITY)/*.csv data/$(CITY)/*.geojson data/$(CITY)/*.toml) data/catalog/matters.csv
+
+$(GPKG): $(SOURCES) | $(STAMP)
 	$(BIN)/xiuhua build-city $(CITY)
+
+# The web app arrives with a later issue; today the demo builds the city, fills the embedded store with a
+# month of synthetic cases and demo accounts, and prints a summary.
+demo: $(STAMP) $(GPKG)
+	$(BIN)/xiuhua db upgrade
+	$(BIN)/xiuhua seed-demo --if-empty
 	$(BIN)/xiuhua summary $(CITY)
 
 test: $(STAMP)
@@ -42,8 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf data/*/build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf data/*/build var .pytest_cache .mypy_cache .ruff_cache
 
-figures: $(STAMP)
-	test -f data/$(CITY)/build/city.gpkg || $(BIN)/xiuhua build-city $(CITY)
+figures: $(STAMP) $(GPKG)
 	$(BIN)/python docs/figures.py

@@ -163,6 +163,20 @@ def summary(city: str | None) -> None:
         f"land area {c.layers['land']['area_m2'].sum() / 1e6:.1f} km²; metric CRS {c.metric_crs}; "
         "synthetic shapes are marked synthetic=true in every layer"
     )
+    import sqlalchemy as sa
+
+    from store.errors import StoreError
+
+    try:
+        with _store() as store:
+            states = store.count_by_state()
+            n_users = len(store.list_users())
+        out.print(
+            f"store {_settings().database_url}: {sum(states.values())} cases "
+            f"({', '.join(f'{k} {v}' for k, v in sorted(states.items()))}); {n_users} accounts"
+        )
+    except (StoreError, sa.exc.OperationalError) as exc:
+        out.print(f"store: {str(exc).splitlines()[0]}")
 
 
 def _read_points(path: Path, lon_col: str, lat_col: str, crs_text: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -450,6 +464,68 @@ def users_list() -> None:
             "yes" if u.active else "no",
         )
     out.print(t)
+
+
+DEMO_PASSWORD = "xiuhua-demo"
+
+
+@main.command("seed-demo")
+@click.option("--cases", "n_cases", default=20_000, show_default=True, type=click.IntRange(1, 500_000))
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 366))
+@click.option("--until", default=None, help="End of the history (ISO time; default now).")
+@click.option("--seed", default=None, type=int, help="Random seed (default: the city's).")
+@click.option("--append", is_flag=True, help="Add to a store that already has cases.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if the store already has cases.")
+@click.option("--city", default=None, help="Built city (default XIUHUA_CITY).")
+def seed_demo_cmd(
+    n_cases: int, days: int, until: str | None, seed: int | None, append: bool, if_empty: bool, city: str | None
+) -> None:
+    """Fill the store with demo accounts and a synthetic, deterministic history of cases."""
+    from datetime import UTC
+
+    from cities.config import load_config
+    from dispatch.calendar import WorkingCalendar
+    from dispatch.demo import seed_demo
+    from dispatch.workflow import Workflow
+    from geo.errors import InvalidInput
+    from geo.ownership import OwnershipEngine, load_city
+
+    s = _settings()
+    with _clear_errors(), _store() as store:
+        cfg = load_config(city or s.city, s.data_dir)
+        have = sum(store.count_by_state().values())
+        if have and if_empty:
+            out.print(f"{s.database_url} already has {have} cases; not seeding")
+            return
+        if have and not append:
+            raise InvalidInput(f"{s.database_url} already has cases; use --append, or a fresh database")
+        try:
+            end = datetime.fromisoformat(until) if until else datetime.now(UTC)
+        except ValueError:
+            raise InvalidInput(f"--until {until!r}: expected an ISO time like 2026-11-27T18:00") from None
+        calendar = WorkingCalendar.load(cfg.sources["calendar"])
+        end = end if end.tzinfo else end.replace(tzinfo=calendar.tz)
+        console.print("loading the city …")
+        wf = Workflow(store, OwnershipEngine(load_city(cfg.gpkg)), calendar)
+        with _progress() as bar:
+            task = bar.add_task("simulating cases", total=n_cases)
+            count, added = seed_demo(
+                wf,
+                n_cases,
+                days,
+                end,
+                cfg.seed if seed is None else seed,
+                DEMO_PASSWORD,
+                lambda k: bar.update(task, advance=k),
+            )
+            bar.update(task, completed=n_cases)
+        states = store.count_by_state()
+    out.print(
+        f"seeded {count} synthetic cases over {days} days up to {end:%Y-%m-%d %H:%M} "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(states.items()))})"
+    )
+    if added:
+        out.print(f"demo accounts (password {DEMO_PASSWORD!r}, for the demo only): {', '.join(added)}")
 
 
 def run() -> None:

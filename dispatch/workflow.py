@@ -143,6 +143,11 @@ class Workflow:
     # -- reporting ---------------------------------------------------------------------------------
     def report(self, actor: User, new: NewCase) -> Case:
         """A new case from any source, with its ownership answer computed now by geo/."""
+        owners = self.check_report(actor, new)
+        return self.store.create_case(new, owners, "reported", actor.username, self.clock())
+
+    def check_report(self, actor: User, new: NewCase, owners: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Check a report and return its ownership answer (computed now unless given)."""
         if actor.role not in ("supervisor", "acceptor", "admin"):
             raise Forbidden(f"{actor.username} ({actor.role}) cannot register reports")
         if new.source not in SOURCES:
@@ -151,27 +156,34 @@ class Workflow:
             raise Invalid(f"unknown urgency {new.urgency!r}; use normal or urgent")
         if new.matter not in self.allowance:
             raise Invalid(f"unknown matter code {new.matter!r}")
-        owners = owners_of(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
+        if owners is None:
+            owners = owners_of(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
         owners["layer_version"] = self.layer_version
         if owners["district"] is None:
             raise Invalid(f"({new.lon}, {new.lat}) lies outside the city")
         if not actor.covers(owners["district"]):
             raise Forbidden(f"{actor.username} may not report in district {owners['district']}")
-        return self.store.create_case(new, owners, "reported", actor.username, self.clock())
+        return owners
 
     # -- every other action --------------------------------------------------------------------------
     def act(self, actor: User, case_id: int, action: str, version: int, reason: str = "", **params: Any) -> Case:
         """Take `action` on a case the actor last saw at `version`."""
-        spec = ACTIONS.get(action)
-        if spec is None:
-            raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
         case = self.store.get_case(case_id)
         if case.version != version:
             raise changed_by(case.case_no, case.updated_by, case.updated_at)
-        self._allowed(actor, case, spec, reason)
         now = self.clock()
-        changes = self._changes(actor, case, spec, now, reason, params)
+        changes = self.plan(actor, case, action, now, reason, **params)
         return self.store.update_case(case_id, version, changes, actor.username, action, reason, now)
+
+    def plan(
+        self, actor: User, case: Case, action: str, now: datetime, reason: str = "", **params: Any
+    ) -> dict[str, Any]:
+        """The changes `action` makes to `case` at `now`, after every check; nothing is stored."""
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+        self._allowed(actor, case, spec, reason)
+        return self._changes(actor, case, spec, now, reason, params)
 
     def _allowed(self, actor: User, case: Case, spec: Action, reason: str) -> None:
         if actor.role not in spec.roles:

@@ -359,7 +359,11 @@ class OwnershipEngine:
         mat = np.asarray(matter).astype(str)
         for code in np.unique(mat):
             self._check_matter(str(code))
-        times = pd.to_datetime(pd.Series(np.asarray(at)))
+        raw = at if isinstance(at, pd.Series) else pd.Series(list(np.asarray(at, dtype=object)))
+        try:
+            times = pd.to_datetime(raw)  # naive times are the city's local time
+        except ValueError:  # aware times, possibly in several zones
+            times = pd.to_datetime(raw, utc=True)
         if times.dt.tz is not None:
             times = times.dt.tz_convert(self.tz)
         minute = (times.dt.hour * 60 + times.dt.minute).to_numpy()

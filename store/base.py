@@ -59,6 +59,10 @@ class Store(ABC):
         """Store a new case with its ownership answer and a 'report' event, in one transaction."""
 
     @abstractmethod
+    def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
+        """Store finished or in-flight cases with their event logs (ids are assigned), in one transaction."""
+
+    @abstractmethod
     def get_case(self, case_id: int) -> Case:
         """One case; NotFound if absent."""
 

@@ -12,11 +12,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from store.base import BBox
 from store.models import Case
-from store.schema import case_numbers, cases
+from store.schema import cases
 from store.sql import SQLStore
 
 
 class EmbeddedStore(SQLStore):
+    insert = staticmethod(insert)
+    greatest = sa.func.max  # SQLite's two-argument max() is a scalar function
+
     def _make_engine(self, url: str) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
@@ -37,11 +40,6 @@ class EmbeddedStore(SQLStore):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return _without_pysqlite_begin(engine)
-
-    def _next_serial(self, conn: Connection, prefix: str) -> int:
-        stmt = insert(case_numbers).values(prefix=prefix, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["prefix"], set_={"last": case_numbers.c.last + 1})
-        return int(conn.execute(stmt.returning(case_numbers.c.last)).scalar_one())
 
     def _bbox_clause(self, bbox: BBox) -> sa.ColumnElement[bool]:
         minx, miny, maxx, maxy = bbox

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 ROLES = (
@@ -90,3 +90,17 @@ class Event:
     reason: str
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
+
+
+def case_prefix(source: str, matter: str, reported_at: datetime) -> str:
+    """Case numbers: kind letter (A patrol, B public) + 5-digit matter + UTC date; a 5-digit serial follows."""
+    return f"{'A' if source == 'supervisor' else 'B'}{matter}{reported_at.astimezone(UTC):%Y%m%d}"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as the event log stores it (times as ISO 8601 text)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -6,21 +6,19 @@ import shapely
 import sqlalchemy as sa
 from geoalchemy2 import functions as gf
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from store.base import BBox
-from store.schema import case_numbers, cases
+from store.schema import cases
 from store.sql import SQLStore
 
 
 class PostGISStore(SQLStore):
+    insert = staticmethod(insert)
+    greatest = sa.func.greatest
+
     def _make_engine(self, url: str) -> Engine:
         return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-
-    def _next_serial(self, conn: Connection, prefix: str) -> int:
-        stmt = insert(case_numbers).values(prefix=prefix, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["prefix"], set_={"last": case_numbers.c.last + 1})
-        return int(conn.execute(stmt.returning(case_numbers.c.last)).scalar_one())
 
     def _bbox_clause(self, bbox: BBox) -> sa.ColumnElement[bool]:
         # && uses the GIST index; ST_Covers keeps points on the box's edges, as the SQLite backend does

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 from store import migrate
 from store.base import BBox, Store
 from store.errors import Conflict, Forbidden, Invalid, NotFound, changed_by
-from store.models import ROLES, Case, Event, NewCase, User
-from store.schema import case_events, cases, users
+from store.models import ROLES, Case, Event, NewCase, User, case_prefix, jsonable
+from store.schema import case_events, case_numbers, cases, users
 
 # XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
 _hasher = (
@@ -50,12 +50,6 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 class SQLStore(Store):
     """Everything but the dialect hooks below."""
 
@@ -73,8 +67,22 @@ class SQLStore(Store):
     @abstractmethod
     def _make_engine(self, url: str) -> Engine: ...
 
-    @abstractmethod
-    def _next_serial(self, conn: Connection, prefix: str) -> int: ...
+    insert: Callable[[sa.Table], Any]  # the dialect's INSERT, which knows ON CONFLICT
+    greatest: Any  # the dialect's two-argument maximum
+
+    def _next_serial(self, conn: Connection, prefix: str) -> int:
+        stmt = self.insert(case_numbers).values(prefix=prefix, last=1)
+        stmt = stmt.on_conflict_do_update(index_elements=["prefix"], set_={"last": case_numbers.c.last + 1})
+        return int(conn.execute(stmt.returning(case_numbers.c.last)).scalar_one())
+
+    def _raise_serial(self, conn: Connection, prefix: str, at_least: int) -> None:
+        """Make sure the next serial for prefix is above at_least."""
+        stmt = self.insert(case_numbers).values(prefix=prefix, last=at_least)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["prefix"], set_={"last": self.greatest(case_numbers.c.last, stmt.excluded.last)}
+            )
+        )
 
     @abstractmethod
     def _bbox_clause(self, bbox: BBox) -> sa.ColumnElement[bool]: ...
@@ -177,8 +185,7 @@ class SQLStore(Store):
     def create_case(self, new: NewCase, owners: dict[str, Any], state: str, actor: str, at: datetime) -> Case:
         if not (-180 <= new.lon <= 180 and -90 <= new.lat <= 90):
             raise Invalid(f"coordinates out of range: lon {new.lon}, lat {new.lat}")
-        day = new.reported_at.astimezone(UTC).strftime("%Y%m%d")
-        prefix = f"{'A' if new.source == 'supervisor' else 'B'}{new.matter}{day}"
+        prefix = case_prefix(new.source, new.matter, new.reported_at)
         with self._write() as conn:
             serial = self._next_serial(conn, prefix)
             row = {
@@ -216,6 +223,42 @@ class SQLStore(Store):
             )
         return self.get_case(case_id)
 
+    def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
+        if not history:
+            return 0
+        rows = []
+        for case, _ in history:
+            row = {k: getattr(case, k) for k in CASE_FIELDS if k != "id"}
+            row["flags"] = ",".join(case.flags)
+            row["geom"] = shapely.Point(case.lon, case.lat)
+            rows.append(row)
+        serials: dict[str, int] = {}
+        for case, _ in history:
+            prefix, serial = case.case_no[:-5], int(case.case_no[-5:])
+            serials[prefix] = max(serials.get(prefix, 0), serial)
+        with self._write() as conn:
+            ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
+            events = [
+                {
+                    "case_id": case_id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "from_state": e.from_state,
+                    "to_state": e.to_state,
+                    "reason": e.reason,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for case_id, (_, evs) in zip(ids, history, strict=True)
+                for e in evs
+            ]
+            if events:
+                conn.execute(case_events.insert(), events)
+            for prefix, last in serials.items():
+                self._raise_serial(conn, prefix, last)
+        return len(ids)
+
     def get_case(self, case_id: int) -> Case:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
@@ -243,8 +286,8 @@ class SQLStore(Store):
         ).rowcount
         if done != 1:
             return False
-        before = {k: _jsonable(getattr(current, k)) for k in changes if hasattr(current, k)}
-        after = {k: _jsonable(v) for k, v in changes.items()}
+        before = {k: jsonable(getattr(current, k)) for k in changes if hasattr(current, k)}
+        after = {k: jsonable(v) for k, v in changes.items()}
         conn.execute(
             case_events.insert().values(
                 case_id=current.id,

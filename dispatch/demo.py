@@ -1,0 +1,322 @@
+"""Deterministic demo history: weeks of cases that went through the real workflow rules.
+
+Each case is reported at a plausible time and place, then moved along the closed loop by Workflow.plan (the
+same checks and changes as live actions) with plausible delays, until it is closed or `until` is reached.
+Everything is drawn from a seeded generator, so the same arguments give the same history. All of it is
+synthetic (every case carries the flag "synthetic").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dispatch.workflow import Workflow, owners_of
+from store.models import Case, Event, User, case_prefix, jsonable
+
+# Shares of reports by matter, as a city's patrols and hotlines see them (demo defaults)
+MATTER_WEIGHTS = {
+    "06010": 14, "06042": 6, "06011": 4, "06012": 5, "06036": 6, "06014": 2, "06029": 2, "06027": 2,
+    "06028": 2, "06040": 1, "06013": 2, "06041": 3, "09006": 11, "09001": 5, "09005": 8, "09009": 7,
+    "09010": 6, "09011": 3, "07001": 6, "07003": 2, "07006": 2, "06001": 2, "08016": 1, "08004": 2,
+    "08005": 1, "99001": 2, "99002": 1, "09004": 1,
+}  # fmt: skip
+SOURCE_WEIGHTS = {"supervisor": 55, "hotline": 20, "video": 15, "citizen": 10}
+# reports by hour of day: quiet nights, morning and afternoon patrols, evening street trading
+HOURLY = np.array([1, 0.5, 0.3, 0.3, 0.4, 0.8, 2, 4, 7, 9, 9, 7, 5, 6, 8, 9, 9, 8, 7, 7, 6, 4, 3, 2], dtype=float)
+ZONE_MATTERS = {"09006": "vendor_zones", "09001": "vendor_zones", "09005": "storefront_zones"}
+
+
+@dataclass(frozen=True)
+class DemoActors:
+    acceptor: User
+    shift_lead: User
+    dispatcher: User
+    supervisors: dict[str, User]  # by district
+
+    def unit(self, code: str | None) -> User:
+        """The handling unit a case is assigned to, as the actor of its steps."""
+        if code is None:
+            raise ValueError("a dispatched case has an assignee")
+        return User(0, f"unit.{code}", code, "unit", (), code)
+
+
+def demo_users(districts: list[str], units: list[str]) -> list[dict[str, Any]]:
+    """The demo accounts: one per role, a supervisor and a district head per district, some units."""
+    rows: list[dict[str, Any]] = [
+        {"username": "admin", "role": "admin"}, {"username": "acceptor", "role": "acceptor"},
+        {"username": "shiftlead", "role": "shift_lead"}, {"username": "dispatcher", "role": "dispatcher"},
+        {"username": "wall", "role": "wall"},
+    ]  # fmt: skip
+    for d in districts:
+        rows.append({"username": f"sup.{d}", "role": "supervisor", "districts": [d]})
+        rows.append({"username": f"head.{d}", "role": "district_head", "districts": [d]})
+    rows += [{"username": f"unit.{u}", "role": "unit", "unit": u} for u in units]
+    return rows
+
+
+@dataclass
+class _Run:
+    """Where one simulated case has got to."""
+
+    case: Case
+    at: datetime
+
+
+class HistoryMaker:
+    def __init__(self, workflow: Workflow, actors: DemoActors, seed: int) -> None:
+        self.wf = workflow
+        self.actors = actors
+        self.rng = np.random.default_rng(seed)
+        self.city = workflow.engine.city
+
+    # -- where and when ----------------------------------------------------------------------------
+    def _points(self, matters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = self.rng
+        cells = self.city.layers["grid_cells"]
+        urban = cells[cells["cell_size_m"] == cells["cell_size_m"].min()]
+        centres = urban.geometry.representative_point()
+        hot = rng.choice(len(centres), 300, replace=False)
+        pick = rng.choice(hot, len(matters))
+        lon = centres.x.to_numpy()[pick] + rng.normal(0, 0.006, len(matters))
+        lat = centres.y.to_numpy()[pick] + rng.normal(0, 0.006, len(matters))
+        for matter, layer in ZONE_MATTERS.items():  # trading happens around the zones made for it
+            m = np.flatnonzero((matters == matter) & (rng.random(len(matters)) < 0.4))
+            zones = self.city.layers[layer].geometry.representative_point()
+            z = rng.integers(len(zones), size=len(m))
+            lon[m] = zones.x.to_numpy()[z] + rng.normal(0, 0.0002, len(m))
+            lat[m] = zones.y.to_numpy()[z] + rng.normal(0, 0.0002, len(m))
+        return lon, lat
+
+    def _times(self, n: int, until: datetime, days: int) -> list[datetime]:
+        rng = self.rng
+        tz = self.wf.calendar.tz
+        end_local = until.astimezone(tz)
+        day = rng.integers(0, days, n)
+        hour = rng.choice(24, n, p=HOURLY / HOURLY.sum())
+        minute = rng.integers(0, 60, n)
+        start_day = (end_local - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+        out = []
+        for d, h, mi in zip(day.tolist(), hour.tolist(), minute.tolist(), strict=True):
+            t = (start_day + timedelta(days=d + 1, hours=h, minutes=mi)).astimezone(UTC)
+            out.append(t if t <= until else until - timedelta(minutes=int(rng.integers(1, 600))))
+        return out
+
+    # -- the cases ---------------------------------------------------------------------------------
+    def make(
+        self, n: int, until: datetime, days: int, progress: Callable[[int], None] | None = None
+    ) -> list[tuple[Case, list[Event]]]:
+        rng = self.rng
+        codes = np.array(list(MATTER_WEIGHTS))
+        w = np.array(list(MATTER_WEIGHTS.values()), dtype=float)
+        matters = rng.choice(codes, n, p=w / w.sum())
+        sources = rng.choice(list(SOURCE_WEIGHTS), n, p=np.array(list(SOURCE_WEIGHTS.values())) / 100)
+        lon, lat = self._points(matters)
+        times = self._times(n, until, days)
+        answers = self.wf.engine.resolve_many(lon, lat, matters, pd.Series(times))
+        history = []
+        serial: dict[str, int] = {}
+        order = sorted(range(n), key=lambda k: times[k])
+        for done, k in enumerate(order):
+            owners = owners_of(self.wf.engine.row_to_ownership(answers.iloc[k]))
+            if owners["district"] is None:
+                continue  # at sea or outside: nobody would have reported it here
+            prefix = case_prefix(str(sources[k]), str(matters[k]), times[k])
+            serial[prefix] = serial.get(prefix, 0) + 1
+            history.append(
+                self._one(
+                    f"{prefix}{serial[prefix]:05d}",
+                    str(matters[k]),
+                    str(sources[k]),
+                    float(lon[k]),
+                    float(lat[k]),
+                    times[k],
+                    owners,
+                    until,
+                )
+            )
+            if progress and done % 1000 == 999:
+                progress(1000)
+        return history
+
+    def _one(
+        self,
+        case_no: str,
+        matter: str,
+        source: str,
+        lon: float,
+        lat: float,
+        at: datetime,
+        owners: dict[str, Any],
+        until: datetime,
+    ) -> tuple[Case, list[Event]]:
+        rng = self.rng
+        a = self.actors
+        sup = a.supervisors[owners["district"]]
+        urgency = "urgent" if rng.random() < 0.06 else "normal"
+        case = Case(
+            id=0,
+            case_no=case_no,
+            state="reported",
+            matter=matter,
+            source=source,
+            urgency=urgency,
+            description="（合成演示数据）synthetic demo case",
+            lon=lon,
+            lat=lat,
+            reported_at=at,
+            district=owners["district"],
+            subdistrict=owners["subdistrict"],
+            community=owners["community"],
+            cell=owners["cell"],
+            squad=owners["squad"],
+            lead_department=owners["lead_department"],
+            assignee=None,
+            ownership=owners,
+            deadline_at=None,
+            work_seconds=None,
+            paused_at=None,
+            filed_at=None,
+            dispatched_at=None,
+            closed_at=None,
+            closed_on_time=None,
+            flags=("synthetic", *owners["flags"]),
+            version=1,
+            updated_at=at,
+            updated_by=sup.username if source == "supervisor" else a.acceptor.username,
+        )
+        events = [
+            Event(
+                0, 0, at, case.updated_by, "report", None, "reported", "", {}, {"state": "reported", "case_no": case_no}
+            )
+        ]
+        state = _Run(case, at)
+
+        def step(user: User, action: str, minutes: float, reason: str = "", **params: Any) -> bool:
+            c, t = state.case, state.at
+            when = t + timedelta(minutes=float(minutes))
+            if when > until:
+                return False
+            changes = self.wf.plan(user, c, action, when, reason, **params)
+            events.append(
+                Event(
+                    0,
+                    0,
+                    when,
+                    user.username,
+                    action,
+                    c.state,
+                    changes.get("state", c.state),
+                    reason,
+                    {k: jsonable(getattr(c, k)) for k in changes},
+                    {k: jsonable(v) for k, v in changes.items()},
+                )
+            )
+            state.case = replace(c, **changes, version=c.version + 1, updated_at=when, updated_by=user.username)
+            state.at = when
+            return True
+
+        def minutes(lo: float, hi: float) -> float:
+            return float(rng.uniform(lo, hi))
+
+        if source == "supervisor" and rng.random() < 0.08:
+            step(sup, "self_handle", minutes(5, 30))
+            return state.case, events
+        if source == "supervisor":
+            ok = step(a.acceptor, "accept", minutes(2, 15))
+        else:
+            ok = step(a.acceptor, "send_verify", minutes(3, 20)) and step(sup, "verify", minutes(15, 120))
+        if not ok:
+            return state.case, events
+        if rng.random() < 0.03:
+            _ = step(a.acceptor, "request_void", minutes(5, 60), "重复上报 duplicate report") and step(
+                a.shift_lead, "approve_void", minutes(5, 60)
+            )
+            return state.case, events
+        if not (step(a.shift_lead, "file", minutes(3, 30)) and step(a.dispatcher, "dispatch", minutes(3, 45))):
+            return state.case, events
+        if rng.random() < 0.05:  # "not ours": back to the dispatcher, then to the lead department
+            unit = a.unit(state.case.assignee)
+            if not (
+                step(
+                    unit,
+                    "request_return",
+                    minutes(30, 240),
+                    "非本单位职责 not our responsibility",
+                    disputed_owner=owners["lead_department"],
+                )
+                and step(a.dispatcher, "approve_return", minutes(10, 90))
+                and step(a.dispatcher, "dispatch", minutes(5, 30), unit=owners["lead_department"])
+            ):
+                return state.case, events
+        unit = a.unit(state.case.assignee)
+        wants_time = rng.random() < 0.03
+        if wants_time and not (
+            step(
+                unit,
+                "request_extension",
+                minutes(60, 300),
+                "需协调多部门 needs other departments",
+                hours=float(rng.choice([4, 7, 14])),
+            )
+            and step(a.dispatcher, "approve_extension", minutes(10, 120))
+        ):
+            return state.case, events
+        if rng.random() < 0.01:
+            _ = step(unit, "request_park", minutes(60, 600), "当事人不在 owner absent") and step(
+                a.dispatcher, "approve_park", minutes(10, 120)
+            )
+            return state.case, events
+        for attempt in range(2):
+            c = state.case
+            share = float(rng.lognormal(np.log(0.55), 0.5))  # of the allowed working time; > 1 is late
+            done_at = self.wf.calendar.add(state.at, share * (c.work_seconds or 3600.0))
+            if not step(unit, "feedback", (done_at - state.at).total_seconds() / 60):
+                return state.case, events
+            fail = attempt == 0 and rng.random() < 0.05
+            if not (
+                step(a.acceptor, "send_check", minutes(5, 60))
+                and step(
+                    sup, "check_fail" if fail else "check_pass", minutes(20, 180), "仍未整改 not fixed" if fail else ""
+                )
+            ):
+                return state.case, events
+            if state.case.state == "checked":
+                break
+        step(a.shift_lead, "close", minutes(5, 60))
+        return state.case, events
+
+
+def seed_demo(
+    workflow: Workflow,
+    n: int,
+    days: int,
+    until: datetime,
+    seed: int,
+    password: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, list[str]]:
+    """Demo accounts (when missing) and n cases over `days` days up to `until`; returns (cases, new accounts)."""
+    store = workflow.store
+    city = workflow.engine.city
+    districts = sorted(city.layers["districts"]["code"])
+    units = sorted(s for s in city.layers["squads"]["id"] if s.startswith("SQ350203")) + sorted(
+        city.departments["code"]
+    )
+    existing = {u.username for u in store.list_users()}
+    added = []
+    for row in demo_users(districts, units):
+        if row["username"] not in existing:
+            store.add_user(row["username"], password, row["role"], row.get("districts", ()), unit=row.get("unit"))
+            added.append(row["username"])
+    users = {u.username: u for u in store.list_users()}
+    actors = DemoActors(
+        users["acceptor"], users["shiftlead"], users["dispatcher"], {d: users[f"sup.{d}"] for d in districts}
+    )
+    history = HistoryMaker(workflow, actors, seed).make(n, until, days, progress)
+    return store.insert_history(history), added
