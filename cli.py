@@ -69,17 +69,14 @@ def _store(check: bool = True) -> Iterator[Any]:
 
 @contextmanager
 def _atomic(path: Path) -> Iterator[Path]:
-    """Write to a temporary file beside `path`, and move it into place only if everything succeeded."""
+    """Write to a temporary folder beside `path`; move the result (with any sidecar files, as a Shapefile has)
+    into place only if everything succeeded."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    tmp.unlink()
-    try:
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmp_dir:
+        tmp = Path(tmp_dir) / path.name
         yield tmp
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for produced in Path(tmp_dir).iterdir():
+            produced.replace(path.parent / produced.name)
 
 
 def _progress() -> Progress:
@@ -526,6 +523,184 @@ def seed_demo_cmd(
     )
     if added:
         out.print(f"demo accounts (password {DEMO_PASSWORD!r}, for the demo only): {', '.join(added)}")
+
+
+def _workflow(store: Any, city: str | None = None) -> Any:
+    """The workflow on the store, with the city's layers as the store's versions have them now."""
+    from datetime import UTC
+
+    from cities.config import load_config
+    from dispatch.calendar import WorkingCalendar
+    from dispatch.layers import current_city
+    from dispatch.workflow import Workflow
+    from geo.ownership import OwnershipEngine, load_city
+
+    s = _settings()
+    cfg = load_config(city or s.city, s.data_dir)
+    console.print("loading the city …")
+    built = current_city(store, load_city(cfg.gpkg), datetime.now(UTC))
+    return Workflow(store, OwnershipEngine(built), WorkingCalendar.load(cfg.sources["calendar"]))
+
+
+@main.group()
+def layers() -> None:
+    """Versions of the city's layers: preview a replacement, apply it, list versions."""
+
+
+def _layer_change(name: str, file: Path, crs: str | None, repair: bool, write: bool) -> None:
+    from datetime import UTC
+
+    from cities.config import load_config
+    from dispatch import layers as lay
+    from geo.ownership import load_city
+
+    s = _settings()
+    with _clear_errors(), _store() as store:
+        gdf = lay.read_layer_file(file, name, crs, repair)
+        city = load_city(load_config(s.city, s.data_dir).gpkg)
+        now = datetime.now(UTC)
+        console.print(f"re-resolving open cases against the new {name} …")
+        if write:
+            version, changes = lay.apply(store, city, name, gdf, file, "cli", now)
+        else:
+            changes = lay.preview(store, city, name, gdf, now)
+    t = Table(title=f"{name}: {len(gdf)} features from {file.name} — {len(changes)} open cases change owner")
+    for col in ("case", "state", "before", "after"):
+        t.add_column(col)
+    for ch in changes[:50]:
+        diff = [k for k in ch.before if ch.before[k] != ch.after.get(k)]
+        t.add_row(
+            ch.case.case_no,
+            ch.case.state,
+            ", ".join(f"{k} {ch.before[k]}" for k in diff),
+            ", ".join(f"{k} {ch.after.get(k)}" for k in diff),
+        )
+    out.print(t)
+    if len(changes) > 50:
+        out.print(f"… and {len(changes) - 50} more")
+    if write:
+        out.print(f"applied {name} version {version.version}; {version.reassigned} open cases re-owned")
+    else:
+        out.print("nothing was written; `xiuhua layers apply` does it")
+
+
+@layers.command("preview")
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
+@click.option("--repair", is_flag=True, help="Repair invalid polygons (make_valid) instead of refusing them.")
+def layers_preview(name: str, file: Path, crs: str | None, repair: bool) -> None:
+    """Which open cases would change owner if FILE replaced layer NAME."""
+    _layer_change(name, file, crs, repair, write=False)
+
+
+@layers.command("apply")
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
+@click.option("--repair", is_flag=True, help="Repair invalid polygons (make_valid) instead of refusing them.")
+def layers_apply(name: str, file: Path, crs: str | None, repair: bool) -> None:
+    """Make FILE the next version of layer NAME and re-own every open case, in one transaction."""
+    _layer_change(name, file, crs, repair, write=True)
+
+
+@layers.command("list")
+def layers_list() -> None:
+    """The stored layer versions."""
+    with _clear_errors(), _store() as store:
+        versions = store.layer_versions()
+    t = Table(title="layer versions (layers without one are as built)")
+    for col in ("layer", "version", "effective from", "source", "features", "re-owned", "by"):
+        t.add_column(col)
+    for v in versions:
+        t.add_row(
+            v.layer,
+            str(v.version),
+            f"{v.effective_from:%Y-%m-%d %H:%M}",
+            v.source,
+            str(v.feature_count),
+            str(v.reassigned),
+            v.created_by,
+        )
+    out.print(t)
+
+
+@main.group("import")
+def import_() -> None:
+    """Bring cases or a layer version into the store (all or nothing)."""
+
+
+@import_.command("cases")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="wgs84 (default for CSV), gcj02, bd09 or EPSG:n.")
+@click.option("--lon-col", default="lon", show_default=True)
+@click.option("--lat-col", default="lat", show_default=True)
+@click.option("--wkt-col", default="wkt", show_default=True)
+def import_cases_cmd(file: Path, crs: str | None, lon_col: str, lat_col: str, wkt_col: str) -> None:
+    """Import cases (a 'matter' column; optional source, time, urgency, description) as reported."""
+    from dispatch.io import import_cases
+
+    with _clear_errors(), _store() as store:
+        n = import_cases(_workflow(store), file, crs, "import", lon_col, lat_col, wkt_col)
+    out.print(f"imported {n} cases from {file}")
+
+
+@import_.command("layer")
+@click.argument("name")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
+@click.option("--repair", is_flag=True, help="Repair invalid polygons instead of refusing them.")
+def import_layer_cmd(name: str, file: Path, crs: str | None, repair: bool) -> None:
+    """Same as `layers apply`: a new version of layer NAME from FILE."""
+    _layer_change(name, file, crs, repair, write=True)
+
+
+@main.group()
+def export() -> None:
+    """Write cases or a layer to a file."""
+
+
+@export.command("cases")
+@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "gpkg", "shp", "fgb"]), required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+@click.option("--state", "states", multiple=True, help="Only cases in this state; repeatable.")
+def export_cases_cmd(fmt: str, out_path: Path, states: tuple[str, ...]) -> None:
+    """All cases (or those in --state) with their ownership answer."""
+    from dispatch.io import export_cases
+
+    with _clear_errors(), _store() as store:
+        cases = store.cases(states=list(states) or None)
+        with _atomic(out_path) as tmp:
+            n = export_cases(cases, tmp, fmt)
+    out.print(f"wrote {n} cases to {out_path}")
+
+
+@export.command("layer")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "gpkg", "shp", "fgb", "csv"]), required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
+def export_layer_cmd(name: str, fmt: str, out_path: Path) -> None:
+    """A layer as it is now (the latest stored version, else as built)."""
+    from datetime import UTC
+
+    from cities.config import load_config
+    from dispatch.io import FORMATS
+    from dispatch.layers import current_city
+    from geo.errors import InvalidInput
+    from geo.ownership import load_city
+
+    s = _settings()
+    with _clear_errors(), _store() as store:
+        city = current_city(store, load_city(load_config(s.city, s.data_dir).gpkg), datetime.now(UTC))
+        if name not in city.layers:
+            raise InvalidInput(f"no layer {name!r}; layers: {', '.join(city.layers)}")
+        gdf = city.layers[name]
+        with _atomic(out_path) as tmp:
+            if fmt == "csv":
+                gdf.assign(wkt=gdf.geometry.to_wkt()).drop(columns="geometry").to_csv(tmp, index=False)
+            else:
+                gdf.to_file(tmp, driver=FORMATS[fmt])
+    out.print(f"wrote {len(gdf)} features of {name} to {out_path}")
 
 
 def run() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, Event, NewCase, User
+from store.models import Case, Event, Feature, LayerVersion, NewCase, User
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -60,7 +60,7 @@ class Store(ABC):
 
     @abstractmethod
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
-        """Store finished or in-flight cases with their event logs (ids are assigned), in one transaction."""
+        """Store cases with their event logs in one transaction; ids, and numbers where case_no is "", assigned."""
 
     @abstractmethod
     def get_case(self, case_id: int) -> Case:
@@ -104,3 +104,26 @@ class Store(ABC):
     @abstractmethod
     def count_by_state(self) -> dict[str, int]:
         """How many cases are in each state."""
+
+    # -- layers ------------------------------------------------------------------------------------
+    @abstractmethod
+    def add_layer_version(
+        self,
+        layer: str,
+        features: Sequence[Feature],
+        source: str,
+        sha256: str,
+        effective_from: datetime,
+        actor: str,
+        reassign: dict[int, dict[str, Any]],
+        at: datetime,
+    ) -> LayerVersion:
+        """Store a new version of a layer and re-own the given cases, all in one transaction."""
+
+    @abstractmethod
+    def layer_versions(self, layer: str | None = None) -> list[LayerVersion]:
+        """Versions, oldest first."""
+
+    @abstractmethod
+    def layer_features(self, version_id: int) -> list[Feature]:
+        """The features of one version."""

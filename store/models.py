@@ -92,6 +92,27 @@ class Event:
     after: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LayerVersion:
+    id: int
+    layer: str
+    version: int
+    effective_from: datetime
+    source: str
+    sha256: str
+    feature_count: int
+    reassigned: int
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Feature:
+    feature_id: str
+    properties: dict[str, Any]
+    geometry: Any  # a shapely geometry in lon/lat
+
+
 def case_prefix(source: str, matter: str, reported_at: datetime) -> str:
     """Case numbers: kind letter (A patrol, B public) + 5-digit matter + UTC date; a 5-digit serial follows."""
     return f"{'A' if source == 'supervisor' else 'B'}{matter}{reported_at.astimezone(UTC):%Y%m%d}"

@@ -14,7 +14,7 @@ from sqlalchemy.types import TypeDecorator
 metadata = sa.MetaData()
 
 
-class PointGeometry(TypeDecorator[shapely.Point]):
+class PointGeometry(TypeDecorator[shapely.Geometry]):
     """A lon/lat point: geometry(Point, 4326) on PostGIS (GIST-indexed), WKB bytes on SQLite."""
 
     impl = sa.LargeBinary
@@ -33,21 +33,28 @@ class PointGeometry(TypeDecorator[shapely.Point]):
         if dialect is None:
             return sa.LargeBinary()
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(Geometry("POINT", srid=4326, spatial_index=False))
+            return dialect.type_descriptor(Geometry(self.geometry_type, srid=4326, spatial_index=False))
         return dialect.type_descriptor(sa.LargeBinary())
 
-    def process_bind_param(self, value: shapely.Point | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: shapely.Geometry | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "postgresql":
             return WKBElement(shapely.to_wkb(value), srid=4326)
         return shapely.to_wkb(value)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> shapely.Point | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> shapely.Geometry | None:
         if value is None:
             return None
         data = bytes(value.data) if isinstance(value, WKBElement) else bytes(value)
         return shapely.from_wkb(data)
+
+
+class AnyGeometry(PointGeometry):
+    """Any lon/lat geometry (layer features): geometry(Geometry, 4326) on PostGIS, WKB on SQLite."""
+
+    geometry_type = "GEOMETRY"
+    cache_ok = True
 
 
 def utc_datetime() -> sa.DateTime:
@@ -125,4 +132,30 @@ case_numbers = sa.Table(
     metadata,
     sa.Column("prefix", sa.String(24), primary_key=True),
     sa.Column("last", sa.Integer, nullable=False),
+)
+
+layer_versions = sa.Table(
+    "layer_versions",  # effective-dated: a boundary change is a new version, never an edit
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("layer", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("effective_from", utc_datetime(), nullable=False),
+    sa.Column("source", sa.String(255), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("feature_count", sa.Integer, nullable=False),
+    sa.Column("reassigned", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("layer", "version"),
+)
+
+layer_features = sa.Table(
+    "layer_features",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("layer_versions.id"), nullable=False, index=True),
+    sa.Column("feature_id", sa.String(64), nullable=False),
+    sa.Column("properties", sa.JSON, nullable=False),
+    sa.Column("geom", AnyGeometry(), nullable=False),
 )

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 from store import migrate
 from store.base import BBox, Store
 from store.errors import Conflict, Forbidden, Invalid, NotFound, changed_by
-from store.models import ROLES, Case, Event, NewCase, User, case_prefix, jsonable
-from store.schema import case_events, case_numbers, cases, users
+from store.models import ROLES, Case, Event, Feature, LayerVersion, NewCase, User, case_prefix, jsonable
+from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, users
 
 # XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
 _hasher = (
@@ -43,11 +43,13 @@ CHANGEABLE = frozenset(CASE_FIELDS) - {
 OWNER_FIELDS = ("district", "subdistrict", "community", "cell", "squad", "lead_department")
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is None:
-        return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 class SQLStore(Store):
@@ -234,9 +236,14 @@ class SQLStore(Store):
             rows.append(row)
         serials: dict[str, int] = {}
         for case, _ in history:
-            prefix, serial = case.case_no[:-5], int(case.case_no[-5:])
-            serials[prefix] = max(serials.get(prefix, 0), serial)
+            if case.case_no:
+                prefix, serial = case.case_no[:-5], int(case.case_no[-5:])
+                serials[prefix] = max(serials.get(prefix, 0), serial)
         with self._write() as conn:
+            for row, (case, _) in zip(rows, history, strict=True):
+                if not case.case_no:  # number it here, from the same counter as live reports
+                    prefix = case_prefix(case.source, case.matter, case.reported_at)
+                    row["case_no"] = f"{prefix}{self._next_serial(conn, prefix):05d}"
             ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
             events = [
                 {
@@ -332,15 +339,104 @@ class SQLStore(Store):
         if not changes:
             return 0
         with self._write() as conn:
-            rows = conn.execute(sa.select(cases).where(cases.c.id.in_(list(changes)))).all()
-            found = {r.id: self._case(r) for r in rows}
-            missing = set(changes) - set(found)
-            if missing:
-                raise NotFound(f"no cases {sorted(missing)[:5]}")
-            for case_id, change in changes.items():
-                if not self._apply(conn, found[case_id], change, actor, "reassign", reason, at):
-                    raise Conflict(f"case {found[case_id].case_no} changed during the re-resolve; nothing was saved")
+            self._reassign(conn, changes, actor, reason, at)
         return len(changes)
+
+    def _reassign(
+        self, conn: Connection, changes: dict[int, dict[str, Any]], actor: str, reason: str, at: datetime
+    ) -> None:
+        found: dict[int, Case] = {}
+        ids = list(changes)
+        for start in range(0, len(ids), 10_000):  # stay under the databases' parameter limits
+            rows = conn.execute(sa.select(cases).where(cases.c.id.in_(ids[start : start + 10_000]))).all()
+            found.update({r.id: self._case(r) for r in rows})
+        missing = set(changes) - set(found)
+        if missing:
+            raise NotFound(f"no cases {sorted(missing)[:5]}")
+        for case_id, change in changes.items():
+            if not self._apply(conn, found[case_id], change, actor, "reassign", reason, at):
+                raise Conflict(f"case {found[case_id].case_no} changed during the re-resolve; nothing was saved")
+
+    # -- layers ------------------------------------------------------------------------------------
+    def add_layer_version(
+        self,
+        layer: str,
+        features: Sequence[Feature],
+        source: str,
+        sha256: str,
+        effective_from: datetime,
+        actor: str,
+        reassign: dict[int, dict[str, Any]],
+        at: datetime,
+    ) -> LayerVersion:
+        if not features:
+            raise Invalid(f"layer {layer}: a version needs at least one feature")
+        ids = [f.feature_id for f in features]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise Invalid(f"layer {layer}: feature id {dup!r} appears more than once")
+        with self._write() as conn:
+            last = conn.execute(
+                sa.select(sa.func.max(layer_versions.c.version)).where(layer_versions.c.layer == layer)
+            ).scalar()
+            version_id = conn.execute(
+                layer_versions.insert()
+                .values(
+                    layer=layer,
+                    version=(last or 0) + 1,
+                    effective_from=effective_from,
+                    source=source,
+                    sha256=sha256,
+                    feature_count=len(features),
+                    reassigned=len(reassign),
+                    created_at=at,
+                    created_by=actor,
+                )
+                .returning(layer_versions.c.id)
+            ).scalar_one()
+            conn.execute(
+                layer_features.insert(),
+                [
+                    {
+                        "version_id": version_id,
+                        "feature_id": f.feature_id,
+                        "properties": f.properties,
+                        "geom": f.geometry,
+                    }
+                    for f in features
+                ],
+            )
+            self._reassign(conn, reassign, actor, f"layer {layer} version {(last or 0) + 1} from {source}", at)
+        return next(v for v in self.layer_versions(layer) if v.id == version_id)
+
+    def layer_versions(self, layer: str | None = None) -> list[LayerVersion]:
+        q = sa.select(layer_versions).order_by(layer_versions.c.layer, layer_versions.c.version)
+        if layer is not None:
+            q = q.where(layer_versions.c.layer == layer)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [
+            LayerVersion(
+                id=r.id,
+                layer=r.layer,
+                version=r.version,
+                effective_from=_utc(r.effective_from),
+                source=r.source,
+                sha256=r.sha256,
+                feature_count=r.feature_count,
+                reassigned=r.reassigned,
+                created_at=_utc(r.created_at),
+                created_by=r.created_by,
+            )
+            for r in rows
+        ]
+
+    def layer_features(self, version_id: int) -> list[Feature]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(layer_features).where(layer_features.c.version_id == version_id).order_by(layer_features.c.id)
+            ).all()
+        return [Feature(r.feature_id, r.properties, r.geom) for r in rows]
 
     def _select(self, *where: sa.ColumnElement[bool], limit: int | None = None) -> list[Case]:
         q = sa.select(cases).where(*where).order_by(cases.c.reported_at.desc(), cases.c.id.desc())
@@ -382,7 +478,7 @@ class SQLStore(Store):
             Event(
                 id=r.id,
                 case_id=r.case_id,
-                at=_aware(r.at) or r.at,
+                at=_utc(r.at),
                 actor=r.actor,
                 action=r.action,
                 from_state=r.from_state,

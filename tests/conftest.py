@@ -89,22 +89,15 @@ def postgis_url():
 
 
 def _fresh(kind: str, request, tmp_path):
-    import sqlalchemy as sa
-
     from store import migrate
     from store.registry import open_store
+    from tests.pgutil import empty_database
 
     if kind == "embedded":
         url = f"sqlite:///{tmp_path / 'xiuhua.sqlite'}"
     else:
         url = request.getfixturevalue("postgis_url")
-        eng = sa.create_engine(url)
-        with eng.begin() as conn:  # empty it: drop everything the migrations made
-            conn.execute(
-                sa.text("DROP TABLE IF EXISTS case_events, case_numbers, cases, users, alembic_version CASCADE")
-            )
-            conn.execute(sa.text("DROP FUNCTION IF EXISTS xiuhua_append_only() CASCADE"))
-        eng.dispose()
+        empty_database(url)
     store = open_store(url, check=False)
     migrate.upgrade(store.engine)
     store.check_schema()

@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from tests.pgutil import empty_database
 
 
 @pytest.fixture(params=["embedded", "postgis"])
@@ -11,16 +12,8 @@ def url(request, tmp_path, monkeypatch):
     if request.param == "embedded":
         u = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     else:
-        import sqlalchemy as sa
-
         u = request.getfixturevalue("postgis_url")
-        eng = sa.create_engine(u)
-        with eng.begin() as conn:
-            conn.execute(
-                sa.text("DROP TABLE IF EXISTS case_events, case_numbers, cases, users, alembic_version CASCADE")
-            )
-            conn.execute(sa.text("DROP FUNCTION IF EXISTS xiuhua_append_only() CASCADE"))
-        eng.dispose()
+        empty_database(u)
     monkeypatch.setenv("XIUHUA_DATABASE_URL", u)
     return u
 

@@ -1,0 +1,194 @@
+"""Import and export of cases: CSV (lon/lat or WKT), GeoJSON, GeoPackage, Shapefile, FlatGeobuf; any CRS."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of
+from geo.crs import check_points, parse_crs, to_wgs84
+from geo.errors import InvalidInput
+from store.models import Case, Event
+
+SHP_NAMES = {
+    "description": "descr", "reported_at": "reported", "subdistrict": "subdist", "lead_department": "lead_dept",
+    "deadline_at": "deadline", "work_seconds": "work_sec", "dispatched_at": "dispatchd", "closed_on_time": "on_time",
+    "updated_at": "updated", "updated_by": "updated_by", "closed_at": "closed", "filed_at": "filed",
+    "paused_at": "paused",
+}  # fmt: skip
+FORMATS = {"csv": None, "geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}
+
+
+def _rows(bad: np.ndarray) -> str:
+    rows = ", ".join(str(int(r) + 2) for r in bad[:5])
+    return rows + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+
+
+def read_case_points(
+    path: Path, crs_text: str | None, lon_col: str, lat_col: str, wkt_col: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The rows of a case file and their WGS84 lon/lat; every problem names the file and the rows."""
+    if not path.is_file():
+        raise InvalidInput(f"file not found: {path}")
+    if path.suffix.lower() == ".csv":
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if wkt_col in df.columns:
+            geoms = shapely.from_wkt(df[wkt_col].to_numpy(), on_invalid="ignore")
+            ok = np.array([g is not None and g.geom_type == "Point" for g in geoms])
+            x = np.where(ok, shapely.get_x(np.where(ok, geoms, shapely.Point(0, 0))), np.nan)
+            y = np.where(ok, shapely.get_y(np.where(ok, geoms, shapely.Point(0, 0))), np.nan)
+        elif lon_col in df.columns and lat_col in df.columns:
+            x = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+            y = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+        else:
+            raise InvalidInput(
+                f"{path}: needs columns {lon_col}/{lat_col} or a {wkt_col} column; has {', '.join(df.columns)}"
+            )
+        declared = None
+    else:
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:  # pyogrio raises several types
+            raise InvalidInput(f"cannot read {path}: {exc}") from None
+        if not (gdf.geom_type == "Point").all():
+            bad = np.flatnonzero((gdf.geom_type != "Point").to_numpy())
+            raise InvalidInput(f"{path}: features {', '.join(map(str, bad[:5]))} are not points")
+        x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+        declared = gdf.crs
+        df = pd.DataFrame(gdf.drop(columns="geometry")).astype(str)
+    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    if len(bad):
+        raise InvalidInput(f"{path}: no usable coordinates at rows {_rows(bad)}")
+    if crs_text is None:
+        crs_text = "wgs84" if declared is None else declared.to_string()
+    crs = parse_crs(crs_text)
+    lon, lat = to_wgs84(x, y, crs)
+    return df, lon, lat
+
+
+def import_cases(
+    wf: Workflow,
+    path: Path,
+    crs_text: str | None,
+    actor: str,
+    lon_col: str = "lon",
+    lat_col: str = "lat",
+    wkt_col: str = "wkt",
+) -> int:
+    """Create a reported case per row (matter; optional source, time, urgency, description), all or none."""
+    df, lon, lat = read_case_points(path, crs_text, lon_col, lat_col, wkt_col)
+    if "matter" not in df.columns:
+        raise InvalidInput(f"{path}: needs a 'matter' column with matter codes")
+    n = len(df)
+    matter = df["matter"].str.strip().str.zfill(5).to_numpy()
+    bad = np.flatnonzero(~np.isin(matter, [str(m) for m in wf.allowance]))
+    if len(bad):
+        raise InvalidInput(f"{path}: unknown matter codes at rows {_rows(bad)}")
+    source = df["source"].str.strip().to_numpy() if "source" in df.columns else np.full(n, "superior")
+    bad = np.flatnonzero(~np.isin(source, SOURCES))
+    if len(bad):
+        raise InvalidInput(f"{path}: unknown sources at rows {_rows(bad)}; sources: {', '.join(SOURCES)}")
+    urgency = df["urgency"].str.strip().to_numpy() if "urgency" in df.columns else np.full(n, "normal")
+    bad = np.flatnonzero(~np.isin(urgency, URGENCIES))
+    if len(bad):
+        raise InvalidInput(f"{path}: urgency must be normal or urgent (rows {_rows(bad)})")
+    now = wf.clock()
+    if "time" in df.columns:
+        local = pd.to_datetime(df["time"].str.strip(), errors="coerce")
+        bad = np.flatnonzero(local.isna().to_numpy())
+        if len(bad):
+            raise InvalidInput(f"{path}: unparsable time at rows {_rows(bad)}")
+        if local.dt.tz is None:
+            local = local.dt.tz_localize(wf.calendar.tz)
+        times = [t.to_pydatetime().astimezone(UTC) for t in local]
+    else:
+        times = [now] * n
+    answers = wf.engine.resolve_many(lon, lat, matter, pd.Series(times))
+    minx, miny, maxx, maxy = (float(v) for v in wf.engine.city.layers["districts"].total_bounds)
+    chk = check_points(lon, lat, (minx, miny, maxx, maxy))
+    if chk.swapped.any():
+        raise InvalidInput(f"{path}: rows {_rows(np.flatnonzero(chk.swapped))} look like lat/lon swapped")
+    outside = np.flatnonzero(answers["district"].isna().to_numpy())
+    if len(outside):
+        raise InvalidInput(f"{path}: rows {_rows(outside)} lie outside the city (check --crs and the columns)")
+    description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
+    history = []
+    for k in range(n):
+        owners = owners_of(wf.engine.row_to_ownership(answers.iloc[k]))
+        case = Case(  # case_no "": the store numbers it
+            id=0,
+            case_no="",
+            state="reported",
+            matter=str(matter[k]),
+            source=str(source[k]),
+            urgency=str(urgency[k]),
+            description=str(description[k]),
+            lon=float(lon[k]),
+            lat=float(lat[k]),
+            reported_at=times[k],
+            district=owners["district"],
+            subdistrict=owners["subdistrict"],
+            community=owners["community"],
+            cell=owners["cell"],
+            squad=owners["squad"],
+            lead_department=owners["lead_department"],
+            assignee=None,
+            ownership=owners,
+            deadline_at=None,
+            work_seconds=None,
+            paused_at=None,
+            filed_at=None,
+            dispatched_at=None,
+            closed_at=None,
+            closed_on_time=None,
+            flags=tuple(owners["flags"]),
+            version=1,
+            updated_at=now,
+            updated_by=actor,
+        )
+        event = Event(
+            0,
+            0,
+            now,
+            actor,
+            "import",
+            None,
+            "reported",
+            f"imported from {path.name}",
+            {},
+            {"state": "reported", "row": k + 2},
+        )
+        history.append((case, [event]))
+    return wf.store.insert_history(history)
+
+
+def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
+    """Write cases (with their ownership answer as JSON text) in one of FORMATS."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    rows = []
+    for c in cases:
+        d = asdict(c)
+        d["ownership"] = json.dumps(c.ownership, ensure_ascii=False)
+        d["flags"] = ",".join(c.flags)
+        for k, v in d.items():
+            if isinstance(v, datetime):
+                d[k] = v.isoformat()
+        rows.append(d)
+    df = pd.DataFrame(rows, columns=list(Case.__dataclass_fields__))
+    if fmt == "csv":
+        df["wkt"] = [f"POINT ({c.lon} {c.lat})" for c in cases]
+        df.to_csv(path, index=False)
+        return len(df)
+    if fmt == "shp":  # dBASE field names are at most 10 characters; JSON does not fit its 254
+        df = df.drop(columns="ownership").rename(columns=SHP_NAMES)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    gdf.to_file(path, driver=FORMATS[fmt])
+    return len(gdf)

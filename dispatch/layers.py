@@ -1,0 +1,166 @@
+"""Versions of the city's layers: read a replacement from a file, preview whose cases would change owner,
+apply it (new version + re-resolve of every open case, in one transaction)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from dispatch.workflow import OPEN, owners_of
+from geo.crs import STORAGE_CRS, parse_crs, to_wgs84
+from geo.errors import InvalidInput
+from geo.ownership import City, OwnershipEngine
+from store.base import Store
+from store.models import Case, Feature, LayerVersion
+
+# layers a city may replace, their id field and the attributes the ownership engine needs
+EDITABLE = {
+    "districts": ("code", ()),
+    "grid_cells": ("code", ()),
+    "vendor_zones": ("id", ("hours",)),
+    "storefront_zones": ("id", ("hours",)),
+    "model_streets": ("id", ("custodian_squad",)),
+    "signboard_segments": ("id", ()),
+}
+OWNER_KEYS = ("district", "subdistrict", "community", "cell", "squad")
+
+
+@dataclass(frozen=True)
+class OwnerChange:
+    case: Case
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def read_layer_file(path: Path, layer: str, crs_text: str | None = None, repair: bool = False) -> gpd.GeoDataFrame:
+    """A replacement for `layer`, checked, in EPSG:4326; bad input raises InvalidInput naming the feature."""
+    if layer not in EDITABLE:
+        raise InvalidInput(f"layer {layer!r} cannot be replaced; layers: {', '.join(EDITABLE)}")
+    id_field, needed = EDITABLE[layer]
+    if not path.is_file():
+        raise InvalidInput(f"file not found: {path}")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
+    missing = [c for c in (id_field, *needed) if c not in gdf.columns]
+    if missing:
+        raise InvalidInput(f"{path}: layer {layer} needs the field(s) {', '.join(missing)}")
+    if crs_text is not None:
+        crs = parse_crs(crs_text)
+        if crs.is_offset:  # GCJ-02 / BD-09: shift every vertex back to WGS84
+
+            def back(c: np.ndarray) -> np.ndarray:
+                return np.column_stack(to_wgs84(c[:, 0], c[:, 1], crs))
+
+            gdf = gdf.set_crs(STORAGE_CRS, allow_override=True)
+            gdf["geometry"] = shapely.transform(np.asarray(gdf.geometry.values), back)
+        else:
+            gdf = gdf.set_crs(crs.pyproj_crs, allow_override=True)
+    elif gdf.crs is None:
+        raise InvalidInput(f"{path} declares no CRS; give --crs (wgs84, gcj02, bd09 or EPSG:n)")
+    gdf = gdf.to_crs(STORAGE_CRS)
+    ids = gdf[id_field].astype(str)
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InvalidInput(f"{path}: {id_field} {dup.iloc[0]!r} appears more than once")
+    geoms = np.asarray(gdf.geometry.values)
+    for n, g in enumerate(geoms):
+        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InvalidInput(f"{path}: feature {n} ({id_field} {ids.iloc[n]}) is not a polygon")
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(bad):
+        if not repair:
+            n = int(bad[0])
+            raise InvalidInput(
+                f"{path}: feature {n} ({id_field} {ids.iloc[n]}) has invalid geometry: "
+                f"{shapely.is_valid_reason(geoms[n])}; fix it, or use --repair"
+            )
+        fixed = shapely.make_valid(geoms[bad])
+        geoms[bad] = [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in fixed]
+        gdf["geometry"] = geoms
+    gdf[id_field] = ids
+    return gdf
+
+
+def _with_layer(city: City, layer: str, gdf: gpd.GeoDataFrame) -> City:
+    return replace(city, layers={**city.layers, layer: gdf})
+
+
+def current_city(store: Store, city: City, now: datetime) -> City:
+    """The built city with each layer replaced by its latest version in effect at `now`."""
+    latest: dict[str, LayerVersion] = {}
+    for v in store.layer_versions():
+        if v.effective_from <= now:
+            latest[v.layer] = v
+    for layer, version in latest.items():
+        feats = store.layer_features(version.id)
+        id_field = EDITABLE[layer][0]
+        gdf = gpd.GeoDataFrame(
+            [{id_field: f.feature_id, **{k: v for k, v in f.properties.items() if k != id_field}} for f in feats],
+            geometry=[f.geometry for f in feats],
+            crs=STORAGE_CRS,
+        )
+        city = _with_layer(city, layer, gdf)
+    return city
+
+
+def preview(store: Store, city: City, layer: str, gdf: gpd.GeoDataFrame, now: datetime) -> list[OwnerChange]:
+    """The open cases whose owners would change if `gdf` replaced `layer` (nothing is written)."""
+    engine = OwnershipEngine(_with_layer(current_city(store, city, now), layer, gdf))
+    return _changes(engine, store.cases(states=OPEN), now)
+
+
+def _changes(engine: OwnershipEngine, open_cases: list[Case], now: datetime) -> list[OwnerChange]:
+    if not open_cases:
+        return []
+    df = engine.resolve_many(
+        np.array([c.lon for c in open_cases]),
+        np.array([c.lat for c in open_cases]),
+        np.array([c.matter for c in open_cases]),
+        pd.Series([c.reported_at for c in open_cases]),
+    )
+    out = []
+    fresh = df[list(OWNER_KEYS)].astype(object).where(df[list(OWNER_KEYS)].notna(), None).to_dict("records")
+    for k, (case, new) in enumerate(zip(open_cases, fresh, strict=True)):
+        old = {key: getattr(case, key) for key in OWNER_KEYS}
+        if new != old:
+            out.append(OwnerChange(case, old, owners_of(engine.row_to_ownership(df.iloc[k]))))
+    return out
+
+
+def apply(
+    store: Store, city: City, layer: str, gdf: gpd.GeoDataFrame, source: Path, actor: str, now: datetime
+) -> tuple[LayerVersion, list[OwnerChange]]:
+    """Store `gdf` as the next version of `layer` and re-own every open case, in one transaction."""
+    changes = preview(store, city, layer, gdf, now)
+    id_field = EDITABLE[layer][0]
+    records = gdf.drop(columns="geometry").to_dict("records")
+    features = [
+        Feature(str(r[id_field]), {str(k): _plain(v) for k, v in r.items()}, g)
+        for r, g in zip(records, gdf.geometry.values, strict=True)
+    ]
+    reassign = {
+        ch.case.id: {**{k: ch.after[k] for k in (*OWNER_KEYS, "lead_department")}, "ownership": ch.after}
+        for ch in changes
+    }
+    digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else ""
+    version = store.add_layer_version(layer, features, source.name, digest, now, actor, reassign, now)
+    return version, changes
+
+
+def _plain(value: Any) -> Any:
+    """A property value as JSON can hold it."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return None if isinstance(value, float) and np.isnan(value) else value
