@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ownership
+from bench import ownership, store
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--points", type=int, default=1_000_000, help="incidents for the bulk benchmark")
     parser.add_argument("--single", type=int, default=20_000, help="points for the single-point benchmark")
+    parser.add_argument("--reresolve", type=int, default=1_000_000, help="case points re-resolved after a grid change")
+    parser.add_argument("--import", dest="n_import", type=int, default=100_000, help="cases imported from a GeoPackage")
+    parser.add_argument("--only", choices=["ownership", "store"], default=None)
     args = parser.parse_args()
-    ownership.run(args.points, args.single)
+    if args.only in (None, "ownership"):
+        ownership.run(args.points, args.single)
+    if args.only in (None, "store"):
+        store.run(args.reresolve, args.n_import)
 
 
 if __name__ == "__main__":

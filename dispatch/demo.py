@@ -119,11 +119,12 @@ class HistoryMaker:
         lon, lat = self._points(matters)
         times = self._times(n, until, days)
         answers = self.wf.engine.resolve_many(lon, lat, matters, pd.Series(times))
+        records = answers.to_dict("records")
         history = []
         serial: dict[str, int] = {}
         order = sorted(range(n), key=lambda k: times[k])
         for done, k in enumerate(order):
-            owners = owners_of(self.wf.engine.row_to_ownership(answers.iloc[k]))
+            owners = owners_of(self.wf.engine.row_to_ownership(records[k]))
             if owners["district"] is None:
                 continue  # at sea or outside: nobody would have reported it here
             prefix = case_prefix(str(sources[k]), str(matters[k]), times[k])

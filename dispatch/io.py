@@ -119,9 +119,10 @@ def import_cases(
     if len(outside):
         raise InvalidInput(f"{path}: rows {_rows(outside)} lie outside the city (check --crs and the columns)")
     description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
+    records = answers.to_dict("records")
     history = []
     for k in range(n):
-        owners = owners_of(wf.engine.row_to_ownership(answers.iloc[k]))
+        owners = owners_of(wf.engine.row_to_ownership(records[k]))
         case = Case(  # case_no "": the store numbers it
             id=0,
             case_no="",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
@@ -419,9 +421,9 @@ class OwnershipEngine:
             df["boundary_distance_m"] = self.boundaries.many(x, y)
         return df
 
-    def row_to_ownership(self, row: pd.Series) -> Ownership:
-        """Turn one resolve_many row back into an Ownership, with its trace."""
-        v = {k: (None if _is_missing(row[k]) else row[k]) for k in row.index}
+    def row_to_ownership(self, row: Mapping[Any, Any] | pd.Series) -> Ownership:
+        """Turn one resolve_many row (a Series, or a dict from to_dict("records")) into an Ownership."""
+        v = {k: (None if _is_missing(row[k]) else row[k]) for k in row.keys()}  # noqa: SIM118 (Series too)
         in_zones = frozenset(z for z in ZONE_LAYERS if v[z] is not None)
         open_zones = frozenset(z for z in TIMED_ZONES if v[f"{z}_open"] is not None and bool(v[f"{z}_open"]))
         ids = {

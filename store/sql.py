@@ -72,10 +72,11 @@ class SQLStore(Store):
     insert: Callable[[sa.Table], Any]  # the dialect's INSERT, which knows ON CONFLICT
     greatest: Any  # the dialect's two-argument maximum
 
-    def _next_serial(self, conn: Connection, prefix: str) -> int:
-        stmt = self.insert(case_numbers).values(prefix=prefix, last=1)
-        stmt = stmt.on_conflict_do_update(index_elements=["prefix"], set_={"last": case_numbers.c.last + 1})
-        return int(conn.execute(stmt.returning(case_numbers.c.last)).scalar_one())
+    def _next_serial(self, conn: Connection, prefix: str, count: int = 1) -> int:
+        """Reserve `count` consecutive serials for a prefix; returns the first."""
+        stmt = self.insert(case_numbers).values(prefix=prefix, last=count)
+        stmt = stmt.on_conflict_do_update(index_elements=["prefix"], set_={"last": case_numbers.c.last + count})
+        return int(conn.execute(stmt.returning(case_numbers.c.last)).scalar_one()) - count + 1
 
     def _raise_serial(self, conn: Connection, prefix: str, at_least: int) -> None:
         """Make sure the next serial for prefix is above at_least."""
@@ -240,10 +241,14 @@ class SQLStore(Store):
                 prefix, serial = case.case_no[:-5], int(case.case_no[-5:])
                 serials[prefix] = max(serials.get(prefix, 0), serial)
         with self._write() as conn:
+            unnumbered: dict[str, list[dict[str, Any]]] = {}
             for row, (case, _) in zip(rows, history, strict=True):
                 if not case.case_no:  # number it here, from the same counter as live reports
-                    prefix = case_prefix(case.source, case.matter, case.reported_at)
-                    row["case_no"] = f"{prefix}{self._next_serial(conn, prefix):05d}"
+                    unnumbered.setdefault(case_prefix(case.source, case.matter, case.reported_at), []).append(row)
+            for prefix, group in unnumbered.items():
+                first = self._next_serial(conn, prefix, len(group))
+                for k, row in enumerate(group):
+                    row["case_no"] = f"{prefix}{first + k:05d}"
             ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
             events = [
                 {
