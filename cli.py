@@ -525,6 +525,38 @@ def seed_demo_cmd(
         out.print(f"demo accounts (password {DEMO_PASSWORD!r}, for the demo only): {', '.join(added)}")
 
 
+@main.command("demo")
+@click.option("--live", is_flag=True, help="Then keep adding cases and moving open ones along (Ctrl-C stops).")
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(0.0, 3600.0), help="Seconds between ticks."
+)
+@click.option(
+    "--per-tick", default=3, show_default=True, type=click.IntRange(0, 1000), help="New cases (and moves) a tick."
+)
+@click.option("--ticks", default=0, type=click.IntRange(0), help="Stop after this many ticks (0: never).")
+def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int) -> None:
+    """Seed the store if it is empty; with --live, keep the demo moving for the wall display."""
+    import time as _time
+
+    from dispatch.demo import LiveDemo, demo_actors
+
+    ctx = click.get_current_context()
+    ctx.invoke(seed_demo_cmd, n_cases=20_000, days=30, until=None, seed=None, append=False, if_empty=True, city=None)
+    if not live:
+        return
+    with _clear_errors(), _store() as store:
+        wf = _workflow(store)
+        districts = sorted(wf.engine.city.layers["districts"]["code"])
+        runner = LiveDemo(wf, demo_actors(store, districts), int(_time.time()))
+        done = 0
+        while not ticks or done < ticks:
+            added, moved = runner.tick(per_tick, per_tick * 2)
+            done += 1
+            out.print(f"{datetime.now():%H:%M:%S} +{added} new, {moved} moved along")
+            if not ticks or done < ticks:
+                _time.sleep(interval)
+
+
 def _workflow(store: Any, city: str | None = None) -> Any:
     """The workflow on the store, with the city's layers as the store's versions have them now."""
     from datetime import UTC
@@ -584,21 +616,25 @@ def _layer_change(name: str, file: Path, crs: str | None, repair: bool, write: b
         out.print("nothing was written; `xiuhua layers apply` does it")
 
 
+def _layer_args(command: Callable[..., None]) -> Callable[..., None]:
+    """NAME FILE [--crs] [--repair], shared by every command that reads a layer version."""
+    command = click.option("--repair", is_flag=True, help="Repair invalid polygons instead of refusing them.")(command)
+    command = click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")(
+        command
+    )
+    command = click.argument("file", type=click.Path(path_type=Path))(command)
+    return click.argument("name")(command)
+
+
 @layers.command("preview")
-@click.argument("name")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
-@click.option("--repair", is_flag=True, help="Repair invalid polygons (make_valid) instead of refusing them.")
+@_layer_args
 def layers_preview(name: str, file: Path, crs: str | None, repair: bool) -> None:
     """Which open cases would change owner if FILE replaced layer NAME."""
     _layer_change(name, file, crs, repair, write=False)
 
 
 @layers.command("apply")
-@click.argument("name")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
-@click.option("--repair", is_flag=True, help="Repair invalid polygons (make_valid) instead of refusing them.")
+@_layer_args
 def layers_apply(name: str, file: Path, crs: str | None, repair: bool) -> None:
     """Make FILE the next version of layer NAME and re-own every open case, in one transaction."""
     _layer_change(name, file, crs, repair, write=True)
@@ -646,10 +682,7 @@ def import_cases_cmd(file: Path, crs: str | None, lon_col: str, lat_col: str, wk
 
 
 @import_.command("layer")
-@click.argument("name")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--crs", default=None, help="Override the file's CRS: wgs84, gcj02, bd09 or EPSG:n.")
-@click.option("--repair", is_flag=True, help="Repair invalid polygons instead of refusing them.")
+@_layer_args
 def import_layer_cmd(name: str, file: Path, crs: str | None, repair: bool) -> None:
     """Same as `layers apply`: a new version of layer NAME from FILE."""
     _layer_change(name, file, crs, repair, write=True)

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dispatch.workflow import Workflow, owners_of
-from store.models import Case, Event, User, case_prefix, jsonable
+from dispatch.workflow import Workflow, owners_of, reported_case
+from store.base import Store
+from store.errors import Invalid
+from store.models import Case, Event, NewCase, User, case_prefix, jsonable
 
 # Shares of reports by matter, as a city's patrols and hotlines see them (demo defaults)
 MATTER_WEIGHTS = {
@@ -76,7 +78,7 @@ class HistoryMaker:
         self.city = workflow.engine.city
 
     # -- where and when ----------------------------------------------------------------------------
-    def _points(self, matters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def points(self, matters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
         cells = self.city.layers["grid_cells"]
         urban = cells[cells["cell_size_m"] == cells["cell_size_m"].min()]
@@ -116,7 +118,7 @@ class HistoryMaker:
         w = np.array(list(MATTER_WEIGHTS.values()), dtype=float)
         matters = rng.choice(codes, n, p=w / w.sum())
         sources = rng.choice(list(SOURCE_WEIGHTS), n, p=np.array(list(SOURCE_WEIGHTS.values())) / 100)
-        lon, lat = self._points(matters)
+        lon, lat = self.points(matters)
         times = self._times(n, until, days)
         answers = self.wf.engine.resolve_many(lon, lat, matters, pd.Series(times))
         records = answers.to_dict("records")
@@ -160,37 +162,9 @@ class HistoryMaker:
         a = self.actors
         sup = a.supervisors[owners["district"]]
         urgency = "urgent" if rng.random() < 0.06 else "normal"
-        case = Case(
-            id=0,
-            case_no=case_no,
-            state="reported",
-            matter=matter,
-            source=source,
-            urgency=urgency,
-            description="（合成演示数据）synthetic demo case",
-            lon=lon,
-            lat=lat,
-            reported_at=at,
-            district=owners["district"],
-            subdistrict=owners["subdistrict"],
-            community=owners["community"],
-            cell=owners["cell"],
-            squad=owners["squad"],
-            lead_department=owners["lead_department"],
-            assignee=None,
-            ownership=owners,
-            deadline_at=None,
-            work_seconds=None,
-            paused_at=None,
-            filed_at=None,
-            dispatched_at=None,
-            closed_at=None,
-            closed_on_time=None,
-            flags=("synthetic", *owners["flags"]),
-            version=1,
-            updated_at=at,
-            updated_by=sup.username if source == "supervisor" else a.acceptor.username,
-        )
+        reporter = sup.username if source == "supervisor" else a.acceptor.username
+        new = NewCase(matter, lon, lat, source, at, "（合成演示数据）synthetic demo case", urgency)
+        case = reported_case(new, owners, case_no, reporter, at, ("synthetic",))
         events = [
             Event(
                 0, 0, at, case.updated_by, "report", None, "reported", "", {}, {"state": "reported", "case_no": case_no}
@@ -306,18 +280,99 @@ def seed_demo(
     store = workflow.store
     city = workflow.engine.city
     districts = sorted(city.layers["districts"]["code"])
-    units = sorted(s for s in city.layers["squads"]["id"] if s.startswith("SQ350203")) + sorted(
-        city.departments["code"]
-    )
+    squads = city.layers["squads"]
+    # unit accounts for the squads of one district (the first by code) and for every department
+    units = sorted(squads.loc[squads["district_code"] == districts[0], "id"]) + sorted(city.departments["code"])
     existing = {u.username for u in store.list_users()}
     added = []
     for row in demo_users(districts, units):
         if row["username"] not in existing:
             store.add_user(row["username"], password, row["role"], row.get("districts", ()), unit=row.get("unit"))
             added.append(row["username"])
+    history = HistoryMaker(workflow, demo_actors(store, districts), seed).make(n, until, days, progress)
+    return store.insert_history(history), added
+
+
+def demo_actors(store: Store, districts: list[str]) -> DemoActors:
+    """The demo accounts seed_demo made, as the actors of simulated steps."""
     users = {u.username: u for u in store.list_users()}
-    actors = DemoActors(
+    missing = [u for u in ("acceptor", "shiftlead", "dispatcher", *(f"sup.{d}" for d in districts)) if u not in users]
+    if missing:
+        raise Invalid(f"the demo accounts are missing ({', '.join(missing[:3])} …): run `xiuhua seed-demo` first")
+    return DemoActors(
         users["acceptor"], users["shiftlead"], users["dispatcher"], {d: users[f"sup.{d}"] for d in districts}
     )
-    history = HistoryMaker(workflow, actors, seed).make(n, until, days, progress)
-    return store.insert_history(history), added
+
+
+# the next step a live demo takes for a case in each state: (who, action, reason)
+NEXT_STEP: dict[str, tuple[str, str, str]] = {
+    "verifying": ("supervisor", "verify", ""),
+    "accepted": ("shift_lead", "file", ""),
+    "filed": ("dispatcher", "dispatch", ""),
+    "dispatched": ("unit", "feedback", ""),
+    "handled": ("acceptor", "send_check", ""),
+    "checking": ("supervisor", "check_pass", ""),
+    "checked": ("shift_lead", "close", ""),
+    "parked": ("dispatcher", "unpark", ""),
+    "return_requested": ("dispatcher", "approve_return", ""),
+    "extension_requested": ("dispatcher", "approve_extension", ""),
+    "park_requested": ("dispatcher", "approve_park", ""),
+    "void_requested": ("shift_lead", "approve_void", ""),
+}
+
+
+class LiveDemo:
+    """Keeps a demo store moving: new synthetic reports, and open cases taken one real step further."""
+
+    def __init__(self, workflow: Workflow, actors: DemoActors, seed: int) -> None:
+        self.wf = workflow
+        self.actors = actors
+        self.maker = HistoryMaker(workflow, actors, seed)
+        self.rng = self.maker.rng
+
+    def _actor(self, who: str, case: Case) -> User:
+        a = self.actors
+        if who == "unit":
+            return a.unit(case.assignee)
+        if who == "supervisor":
+            return a.supervisors[case.district or ""]
+        return {"acceptor": a.acceptor, "shift_lead": a.shift_lead, "dispatcher": a.dispatcher}[who]
+
+    def tick(self, new_cases: int, moves: int) -> tuple[int, int]:
+        """Report `new_cases` cases now and move up to `moves` open cases one step; returns what was done."""
+        from dispatch.workflow import OPEN
+        from store.errors import StoreError
+
+        now = self.wf.clock()
+        codes = np.array(list(MATTER_WEIGHTS))
+        w = np.array(list(MATTER_WEIGHTS.values()), dtype=float)
+        matters = self.rng.choice(codes, new_cases, p=w / w.sum())
+        lon, lat = self.maker.points(matters)
+        added = 0
+        for m, x, y in zip(matters.tolist(), lon.tolist(), lat.tolist(), strict=True):
+            o = self.wf.engine.resolve(x, y, m, now)
+            if o.district is None:
+                continue
+            source = "supervisor" if self.rng.random() < 0.6 else "hotline"
+            reporter = self.actors.supervisors[o.district] if source == "supervisor" else self.actors.acceptor
+            self.wf.report(reporter, NewCase(m, x, y, source, now, "（合成演示数据）live demo case"))
+            added += 1
+        moved = 0
+        candidates = self.wf.store.cases(states=OPEN, limit=2000)
+        for k in self.rng.permutation(len(candidates))[: moves * 2].tolist():
+            case = candidates[k]
+            if case.state == "reported":
+                step = ("acceptor", "accept" if case.source == "supervisor" else "send_verify", "")
+            elif case.state in NEXT_STEP:
+                step = NEXT_STEP[case.state]
+            else:
+                continue
+            who, action, reason = step
+            try:
+                self.wf.act(self._actor(who, case), case.id, action, case.version, reason)
+                moved += 1
+            except (StoreError, ValueError):
+                continue  # someone (a real user) moved it first, or it cannot take that step
+            if moved >= moves:
+                break
+        return added, moved

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of
+from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.crs import check_points, parse_crs, to_wgs84
 from geo.errors import InvalidInput
-from store.models import Case, Event
+from store.models import Case, Event, NewCase
 
 SHP_NAMES = {
     "description": "descr", "reported_at": "reported", "subdistrict": "subdist", "lead_department": "lead_dept",
@@ -123,37 +123,10 @@ def import_cases(
     history = []
     for k in range(n):
         owners = owners_of(wf.engine.row_to_ownership(records[k]))
-        case = Case(  # case_no "": the store numbers it
-            id=0,
-            case_no="",
-            state="reported",
-            matter=str(matter[k]),
-            source=str(source[k]),
-            urgency=str(urgency[k]),
-            description=str(description[k]),
-            lon=float(lon[k]),
-            lat=float(lat[k]),
-            reported_at=times[k],
-            district=owners["district"],
-            subdistrict=owners["subdistrict"],
-            community=owners["community"],
-            cell=owners["cell"],
-            squad=owners["squad"],
-            lead_department=owners["lead_department"],
-            assignee=None,
-            ownership=owners,
-            deadline_at=None,
-            work_seconds=None,
-            paused_at=None,
-            filed_at=None,
-            dispatched_at=None,
-            closed_at=None,
-            closed_on_time=None,
-            flags=tuple(owners["flags"]),
-            version=1,
-            updated_at=now,
-            updated_by=actor,
+        new = NewCase(
+            str(matter[k]), float(lon[k]), float(lat[k]), str(source[k]), times[k], str(description[k]), str(urgency[k])
         )
+        case = reported_case(new, owners, "", actor, now)  # case_no "": the store numbers it
         event = Event(
             0,
             0,

@@ -123,6 +123,38 @@ def owners_of(o: Ownership) -> dict[str, Any]:
     }
 
 
+def reported_case(
+    new: NewCase, owners: dict[str, Any], case_no: str, actor: str, at: datetime, extra_flags: tuple[str, ...] = ()
+) -> Case:
+    """A case as it stands right after its report (for bulk paths that store many at once)."""
+    return Case(
+        id=0,
+        case_no=case_no,
+        state="reported",
+        matter=new.matter,
+        source=new.source,
+        urgency=new.urgency,
+        description=new.description,
+        lon=new.lon,
+        lat=new.lat,
+        reported_at=new.reported_at,
+        **{k: owners[k] for k in ("district", "subdistrict", "community", "cell", "squad", "lead_department")},
+        assignee=None,
+        ownership=owners,
+        deadline_at=None,
+        work_seconds=None,
+        paused_at=None,
+        filed_at=None,
+        dispatched_at=None,
+        closed_at=None,
+        closed_on_time=None,
+        flags=(*extra_flags, *owners["flags"]),
+        version=1,
+        updated_at=at,
+        updated_by=actor,
+    )
+
+
 class Workflow:
     def __init__(
         self,

@@ -69,3 +69,15 @@ def test_the_history_looks_like_a_city(engine, tmp_path):
     matters = {c.matter for c in cases}
     assert {"06010", "09006", "09005", "07001", "06001"} <= matters
     s.close()
+
+
+def test_live_demo_adds_and_moves_cases(store, engine):
+    from dispatch.demo import LiveDemo, demo_actors
+
+    wf, count = _seed(store, engine, 150)
+    before = {c.id: c.version for c in store.cases()}
+    live = LiveDemo(wf, demo_actors(store, sorted(engine.city.layers["districts"]["code"])), seed=1)
+    added, moved = live.tick(4, 6)
+    after = store.cases()
+    assert added >= 1 and len(after) == count + added
+    assert moved >= 1 and sum(c.version > before[c.id] for c in after if c.id in before) == moved
