@@ -48,6 +48,10 @@ def load_catalog(cfg: CityConfig) -> Catalog:
             raise InvalidInput(f"{where}: squad_type must be one of {sorted(SQUAD_TYPES)}")
         if not DEADLINE.match(row["deadline"]):
             raise InvalidInput(f"{where}: deadline must be working hours or days, like 4h or 2d")
+        for stage in filter(None, row.get("stages", "").split(";")):
+            name, _, allowance = stage.partition(":")
+            if not name or not DEADLINE.match(allowance):
+                raise InvalidInput(f"{where}: stages look like stop_work:4h;penalty:7d, not {stage!r}")
     matters = catalog.merge(config, on="code", how="left", validate="one_to_one")
     matters["deadline_is_demo_default"] = True
     rsrc = cfg.sources["routing"]

@@ -247,6 +247,12 @@ class HistoryMaker:
                 a.dispatcher, "approve_park", minutes(10, 120)
             )
             return state.case, events
+        stage, stages = self.wf.stage(state.case)
+        while stage and stage < len(stages):  # staged matters: each stage done within its own deadline
+            done_at = self.wf.calendar.add(state.at, float(rng.uniform(0.3, 1.1)) * stages[stage - 1][1])
+            if not step(unit, "complete_stage", (done_at - state.at).total_seconds() / 60):
+                return state.case, events
+            stage += 1
         for attempt in range(2):
             c = state.case
             share = float(rng.lognormal(np.log(0.55), 0.5))  # of the allowed working time; > 1 is late
@@ -361,8 +367,11 @@ class LiveDemo:
         candidates = self.wf.store.cases(states=OPEN, limit=2000)
         for k in self.rng.permutation(len(candidates))[: moves * 2].tolist():
             case = candidates[k]
+            stage, stages = self.wf.stage(case)
             if case.state == "reported":
                 step = ("acceptor", "accept" if case.source == "supervisor" else "send_verify", "")
+            elif case.state == "dispatched" and stage and stage < len(stages):
+                step = ("unit", "complete_stage", "")
             elif case.state in NEXT_STEP:
                 step = NEXT_STEP[case.state]
             else:

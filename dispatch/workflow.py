@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from dispatch.calendar import WorkingCalendar, parse_allowance
 from geo.ownership import Ownership, OwnershipEngine
 from store.base import Store
@@ -59,6 +61,7 @@ ACTIONS = {
         Action("file", ("accepted",), "filed", ("shift_lead",)),
         Action("dispatch", ("filed",), "dispatched", ("dispatcher",)),
         Action("feedback", ("dispatched",), "handled", ("unit",), assignee_only=True),
+        Action("complete_stage", ("dispatched",), "dispatched", ("unit",), assignee_only=True),
         Action("send_check", ("handled",), "checking", ("acceptor",)),
         Action("check_pass", ("checking",), "checked", ("supervisor",)),
         Action("check_fail", ("checking",), "dispatched", ("supervisor",), needs_reason=True),
@@ -171,6 +174,13 @@ class Workflow:
         self.layer_version = layer_version
         m = engine.city.matters.set_index("code")
         self.allowance = {code: parse_allowance(d, calendar) for code, d in m["deadline"].items()}
+        # staged matters (私搭乱建: stop work -> penalty -> demolition): each stage has its own deadline
+        self.stages: dict[str, list[tuple[str, float]]] = {}
+        for code, text in (m["stages"] if "stages" in m.columns else pd.Series(dtype=str)).items():
+            parts = [p.partition(":") for p in text.split(";") if p] if isinstance(text, str) else []
+            if parts:
+                self.stages[str(code)] = [(name, parse_allowance(a, calendar)) for name, _, a in parts]
+                self.allowance[str(code)] = self.stages[str(code)][0][1]
 
     # -- reporting ---------------------------------------------------------------------------------
     def report(self, actor: User, new: NewCase) -> Case:
@@ -255,7 +265,20 @@ class Workflow:
                 deadline_at=self.calendar.add(now, case.work_seconds or self.allowance[case.matter]),
             )
         elif name == "feedback":
+            stage, stages = self.stage(case)
+            if stage < len(stages):
+                raise Invalid(
+                    f"case {case.case_no} is at stage {stage} of {len(stages)} ({stages[stage - 1][0]}): "
+                    "complete the stages first"
+                )
             ch["closed_on_time"] = case.deadline_at is None or now <= case.deadline_at
+        elif name == "complete_stage":
+            stage, stages = self.stage(case)
+            if stage >= len(stages):
+                raise Invalid(f"case {case.case_no} has no further stage: send feedback")
+            _, allowance = stages[stage]
+            flags = [f for f in flags if not f.startswith("stage:")] + [f"stage:{stage + 1}"]
+            ch.update(deadline_at=self.calendar.add(now, allowance), work_seconds=allowance)
         elif name == "check_fail":
             flags.append("reworked")
         elif name == "close":
@@ -300,6 +323,12 @@ class Workflow:
         if flags != list(case.flags):
             ch["flags"] = tuple(dict.fromkeys(flags))
         return ch
+
+    def stage(self, case: Case) -> tuple[int, list[tuple[str, float]]]:
+        """The stage a case is at (1-based) and its matter's stages ([] for an unstaged matter)."""
+        stages = self.stages.get(case.matter, [])
+        current = next((int(f.split(":")[1]) for f in case.flags if f.startswith("stage:")), 1)
+        return (current if stages else 0), stages
 
     def _state_before_void(self, case: Case) -> str:
         for event in reversed(self.store.events(case.id)):

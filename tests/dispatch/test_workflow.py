@@ -245,3 +245,21 @@ def test_unknown_inputs_are_refused(flow):
         wf.act(u["sup"], c.id, "teleport", c.version)
     with pytest.raises(Invalid, match="needs a reason"):
         wf.act(u["lead"], c.id, "urge", c.version)
+
+
+def test_staged_deadlines_for_illegal_construction(flow):
+    wf, clock, u, point, _ = flow
+    c = to_dispatched(wf, u, point, matter="06001")  # 私搭乱建: stop work 4 h -> penalty 7 d -> demolition 15 d
+    lianwei = wf.store.add_user("lw", "password1", "unit", unit=c.assignee)
+    assert c.deadline_at == CAL.add(c.dispatched_at, 4 * 3600) and wf.stage(c)[0] == 1
+    with pytest.raises(Invalid, match="stage 1 of 3 \\(stop_work\\)"):
+        wf.act(lianwei, c.id, "feedback", c.version)
+    clock.advance(hours=2)
+    c = wf.act(lianwei, c.id, "complete_stage", c.version)
+    assert wf.stage(c)[0] == 2 and c.deadline_at == CAL.add(clock.now, 7 * 7 * 3600)
+    c = wf.act(lianwei, c.id, "complete_stage", c.version)
+    assert wf.stage(c)[0] == 3 and c.work_seconds == 15 * 7 * 3600
+    with pytest.raises(Invalid, match="no further stage"):
+        wf.act(lianwei, c.id, "complete_stage", c.version)
+    c = wf.act(lianwei, c.id, "feedback", c.version)
+    assert c.state == "handled" and c.closed_on_time
