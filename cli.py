@@ -481,11 +481,8 @@ def seed_demo_cmd(
     from datetime import UTC
 
     from cities.config import load_config
-    from dispatch.calendar import WorkingCalendar
     from dispatch.demo import seed_demo
-    from dispatch.workflow import Workflow
     from geo.errors import InvalidInput
-    from geo.ownership import OwnershipEngine, load_city
 
     s = _settings()
     with _clear_errors(), _store() as store:
@@ -500,10 +497,8 @@ def seed_demo_cmd(
             end = datetime.fromisoformat(until) if until else datetime.now(UTC)
         except ValueError:
             raise InvalidInput(f"--until {until!r}: expected an ISO time like 2026-11-27T18:00") from None
-        calendar = WorkingCalendar.load(cfg.sources["calendar"])
-        end = end if end.tzinfo else end.replace(tzinfo=calendar.tz)
-        console.print("loading the city …")
-        wf = Workflow(store, OwnershipEngine(load_city(cfg.gpkg)), calendar)
+        wf = _workflow(store, city)
+        end = end if end.tzinfo else end.replace(tzinfo=wf.calendar.tz)
         with _progress() as bar:
             task = bar.add_task("simulating cases", total=n_cases)
             count, added = seed_demo(
@@ -563,15 +558,21 @@ def _workflow(store: Any, city: str | None = None) -> Any:
 
     from cities.config import load_config
     from dispatch.calendar import WorkingCalendar
-    from dispatch.layers import current_city
+    from dispatch.layers import current_city, version_label
     from dispatch.workflow import Workflow
     from geo.ownership import OwnershipEngine, load_city
 
     s = _settings()
     cfg = load_config(city or s.city, s.data_dir)
     console.print("loading the city …")
-    built = current_city(store, load_city(cfg.gpkg), datetime.now(UTC))
-    return Workflow(store, OwnershipEngine(built), WorkingCalendar.load(cfg.sources["calendar"]))
+    now = datetime.now(UTC)
+    built = load_city(cfg.gpkg)
+    return Workflow(
+        store,
+        OwnershipEngine(current_city(store, built, now)),
+        WorkingCalendar.load(cfg.sources["calendar"]),
+        layer_version=version_label(store, built, now),
+    )
 
 
 @main.group()

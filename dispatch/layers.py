@@ -95,13 +95,24 @@ def _with_layer(city: City, layer: str, gdf: gpd.GeoDataFrame) -> City:
     return replace(city, layers={**city.layers, layer: gdf})
 
 
-def current_city(store: Store, city: City, now: datetime) -> City:
-    """The built city with each layer replaced by its latest version in effect at `now`."""
+def _in_effect(store: Store, now: datetime) -> dict[str, LayerVersion]:
     latest: dict[str, LayerVersion] = {}
     for v in store.layer_versions():
         if v.effective_from <= now:
             latest[v.layer] = v
-    for layer, version in latest.items():
+    return latest
+
+
+def version_label(store: Store, city: City, now: datetime) -> str:
+    """Which layers an ownership answer used: the built city's sources, then each stored version in effect."""
+    built = hashlib.sha256(city.meta.get("sources_sha256", "").encode()).hexdigest()[:12]
+    stored = [f"{layer}:v{v.version}" for layer, v in sorted(_in_effect(store, now).items())]
+    return ";".join([f"city:{built}", *stored])
+
+
+def current_city(store: Store, city: City, now: datetime) -> City:
+    """The built city with each layer replaced by its latest version in effect at `now`."""
+    for layer, version in _in_effect(store, now).items():
         feats = store.layer_features(version.id)
         id_field = EDITABLE[layer][0]
         gdf = gpd.GeoDataFrame(
@@ -148,8 +159,13 @@ def apply(
         Feature(str(r[id_field]), {str(k): _plain(v) for k, v in r.items()}, g)
         for r, g in zip(records, gdf.geometry.values, strict=True)
     ]
+    last = max((v.version for v in store.layer_versions(layer)), default=0)
+    label = f"{version_label(store, city, now)};{layer}:v{last + 1}"
     reassign = {
-        ch.case.id: {**{k: ch.after[k] for k in (*OWNER_KEYS, "lead_department")}, "ownership": ch.after}
+        ch.case.id: {
+            **{k: ch.after[k] for k in (*OWNER_KEYS, "lead_department")},
+            "ownership": {**ch.after, "layer_version": label},
+        }
         for ch in changes
     }
     digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else ""

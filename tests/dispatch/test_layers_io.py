@@ -54,6 +54,10 @@ def test_preview_then_apply_reowns_open_cases(wf, store, city, tmp_path):
     assert (version.layer, version.version, version.reassigned) == ("grid_cells", 1, 1)
     after = store.get_case(moved.id)
     assert after.cell == into and after.ownership["cell"] == into
+    assert after.ownership["layer_version"].startswith("city:") and after.ownership["layer_version"].endswith(
+        "grid_cells:v1"
+    )
+    assert lay.version_label(store, city, NOW).endswith(";grid_cells:v1")
     ev = store.events(moved.id)[-1]
     assert ev.action == "reassign" and ev.before["cell"] == gone and "grid_cells version 1" in ev.reason
     assert store.get_case(closed.id).cell == gone  # closed cases keep the owner they were closed with
