@@ -176,28 +176,6 @@ def summary(city: str | None) -> None:
         out.print(f"store: {str(exc).splitlines()[0]}")
 
 
-def _read_points(path: Path, lon_col: str, lat_col: str, crs_text: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    from geo.crs import parse_crs, to_wgs84
-    from geo.errors import InvalidInput
-
-    crs = parse_crs(crs_text)
-    if not path.is_file():
-        raise InvalidInput(f"points file not found: {path}")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    for col in (lon_col, lat_col):
-        if col not in df.columns:
-            raise InvalidInput(f"{path}: no column {col!r}; columns are: {', '.join(df.columns)}")
-    x = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
-    if len(bad):
-        rows = ", ".join(f"row {r + 2} ({df[lon_col].iloc[r]!r}, {df[lat_col].iloc[r]!r})" for r in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise InvalidInput(f"{path}: unparsable or missing coordinates at {rows}{more}")
-    lon, lat = to_wgs84(x, y, crs)
-    return df, lon, lat
-
-
 def _check_swapped(
     path: Path, lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float]
 ) -> np.ndarray:
@@ -255,7 +233,9 @@ def resolve(
 ) -> None:
     """Resolve every point to its owners: given layers, or the built city's full ownership answer."""
     with _clear_errors():
-        df, lon, lat = _read_points(points, lon_col, lat_col, crs_text)
+        from geo.points import read_points
+
+        df, lon, lat = read_points(points, crs_text, lon_col, lat_col)
         if layer_specs:
             result = _resolve_layers(df, lon, lat, layer_specs, metric_crs)
         else:

@@ -10,11 +10,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
-from geo.crs import check_points, parse_crs, to_wgs84
+from geo.crs import check_points
 from geo.errors import InvalidInput
+from geo.points import read_points
 from store.models import Case, Event, NewCase
 
 SHP_NAMES = {
@@ -27,50 +27,9 @@ FORMATS = {"csv": None, "geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shape
 
 
 def _rows(bad: np.ndarray) -> str:
+    """Rows as a spreadsheet numbers them (the header is row 1)."""
     rows = ", ".join(str(int(r) + 2) for r in bad[:5])
     return rows + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-
-
-def read_case_points(
-    path: Path, crs_text: str | None, lon_col: str, lat_col: str, wkt_col: str
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The rows of a case file and their WGS84 lon/lat; every problem names the file and the rows."""
-    if not path.is_file():
-        raise InvalidInput(f"file not found: {path}")
-    if path.suffix.lower() == ".csv":
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if wkt_col in df.columns:
-            geoms = shapely.from_wkt(df[wkt_col].to_numpy(), on_invalid="ignore")
-            ok = np.array([g is not None and g.geom_type == "Point" for g in geoms])
-            x = np.where(ok, shapely.get_x(np.where(ok, geoms, shapely.Point(0, 0))), np.nan)
-            y = np.where(ok, shapely.get_y(np.where(ok, geoms, shapely.Point(0, 0))), np.nan)
-        elif lon_col in df.columns and lat_col in df.columns:
-            x = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-            y = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
-        else:
-            raise InvalidInput(
-                f"{path}: needs columns {lon_col}/{lat_col} or a {wkt_col} column; has {', '.join(df.columns)}"
-            )
-        declared = None
-    else:
-        try:
-            gdf = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises several types
-            raise InvalidInput(f"cannot read {path}: {exc}") from None
-        if not (gdf.geom_type == "Point").all():
-            bad = np.flatnonzero((gdf.geom_type != "Point").to_numpy())
-            raise InvalidInput(f"{path}: features {', '.join(map(str, bad[:5]))} are not points")
-        x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-        declared = gdf.crs
-        df = pd.DataFrame(gdf.drop(columns="geometry")).astype(str)
-    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
-    if len(bad):
-        raise InvalidInput(f"{path}: no usable coordinates at rows {_rows(bad)}")
-    if crs_text is None:
-        crs_text = "wgs84" if declared is None else declared.to_string()
-    crs = parse_crs(crs_text)
-    lon, lat = to_wgs84(x, y, crs)
-    return df, lon, lat
 
 
 def import_cases(
@@ -83,7 +42,7 @@ def import_cases(
     wkt_col: str = "wkt",
 ) -> int:
     """Create a reported case per row (matter; optional source, time, urgency, description), all or none."""
-    df, lon, lat = read_case_points(path, crs_text, lon_col, lat_col, wkt_col)
+    df, lon, lat = read_points(path, crs_text, lon_col, lat_col, wkt_col)
     if "matter" not in df.columns:
         raise InvalidInput(f"{path}: needs a 'matter' column with matter codes")
     n = len(df)

@@ -129,10 +129,10 @@ def test_import_and_export_cases(wf, store, tmp_path):
         ("matter,lon,lat\n06010,118.13,24.50\n12345,118.13,24.50\n", "unknown matter codes at rows 3"),
         ("matter,lon,lat\n06010,24.50,118.13\n", "swapped"),
         ("matter,lon,lat\n06010,2.35,48.85\n", "outside the city"),
-        ("matter,lon,lat\n06010,abc,24.5\n", "no usable coordinates at rows 2"),
+        ("matter,lon,lat\n06010,abc,24.5\n", "unparsable or missing coordinates at row 2"),
         ("matter,lon,lat,source\n06010,118.13,24.50,rumour\n", "unknown sources"),
         ("matter,lon,lat,time\n06010,118.13,24.50,yesterday-ish\n", "unparsable time"),
-        ("x,y\n1,2\n", "needs columns"),
+        ("x,y\n1,2\n", "no column .lon."),
     ],
 )
 def test_bad_case_files_change_nothing(wf, store, tmp_path, content, message):

@@ -1,0 +1,64 @@
+"""Read points from a file: CSV with lon/lat columns or a WKT column, or any point layer geopandas reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from geo.crs import parse_crs, to_wgs84
+from geo.errors import InvalidInput
+
+Floats = NDArray[np.float64]
+
+
+def read_points(
+    path: Path, crs_text: str | None = None, lon_col: str = "lon", lat_col: str = "lat", wkt_col: str = "wkt"
+) -> tuple[pd.DataFrame, Floats, Floats]:
+    """The rows (as text) and their WGS84 lon/lat. A CSV is WGS84 unless crs_text says otherwise; another
+    format is in the CRS it declares (crs_text overrides it). Problems name the file and the rows."""
+    if not path.is_file():
+        raise InvalidInput(f"points file not found: {path}")
+    declared = None
+    if path.suffix.lower() in (".csv", ".txt"):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if lon_col in df.columns and lat_col in df.columns:
+            raw = df[lon_col] + ", " + df[lat_col]
+            x = pd.to_numeric(df[lon_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+            y = pd.to_numeric(df[lat_col].str.strip(), errors="coerce").to_numpy(dtype=float)
+        elif wkt_col in df.columns:
+            raw = df[wkt_col]
+            geoms = shapely.from_wkt(df[wkt_col].to_numpy(), on_invalid="ignore")
+            ok = np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms])
+            pts = np.where(ok, geoms, shapely.Point(np.nan, np.nan))
+            x, y = shapely.get_x(pts), shapely.get_y(pts)
+        else:
+            missing = next(c for c in (lon_col, lat_col) if c not in df.columns)
+            raise InvalidInput(
+                f"{path}: no column {missing!r} (nor a {wkt_col!r} column); columns are: {', '.join(df.columns)}"
+            )
+    else:
+        try:
+            gdf = gpd.read_file(path)
+        except Exception as exc:  # pyogrio raises several types
+            raise InvalidInput(f"cannot read {path}: {exc}") from None
+        not_points = np.flatnonzero((gdf.geom_type != "Point").to_numpy())
+        if len(not_points):
+            raise InvalidInput(f"{path}: features {', '.join(map(str, not_points[:5]))} are not points")
+        x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+        declared = gdf.crs
+        df = pd.DataFrame(gdf.drop(columns="geometry")).astype(str)
+        raw = pd.Series([f"{a}, {b}" for a, b in zip(x, y, strict=True)])
+    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    if len(bad):
+        rows = ", ".join(f"row {r + 2} ({raw.iloc[r]!r})" for r in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise InvalidInput(f"{path}: unparsable or missing coordinates at {rows}{more}")
+    if crs_text is None:
+        crs_text = "wgs84" if declared is None else declared.to_string()
+    lon, lat = to_wgs84(x, y, parse_crs(crs_text))
+    return df, lon, lat
