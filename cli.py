@@ -412,14 +412,48 @@ def users_add(
     username: str, role: str, districts: tuple[str, ...], unit: str | None, display_name: str, password_stdin: bool
 ) -> None:
     """Add an account (the password is hashed with argon2)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     with _clear_errors(), _store() as store:
         user = store.add_user(username, password, role, districts, display_name, unit)
     out.print(
         f"added {user.username} ({user.role}{', districts ' + ','.join(user.districts) if user.districts else ''})"
+    )
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("set")
+@click.argument("username")
+@click.option("--role", default=None, help="A new role.")
+@click.option(
+    "--district", "districts", multiple=True, help="The new district scope (repeatable); see --all-districts."
+)
+@click.option("--all-districts", is_flag=True, help="Clear the district scope: every district.")
+@click.option("--disable", "active", flag_value=False, default=None, help="The account may no longer sign in.")
+@click.option("--enable", "active", flag_value=True, help="The account may sign in again.")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked, or --password-stdin).")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_set(
+    username: str,
+    role: str | None,
+    districts: tuple[str, ...],
+    all_districts: bool,
+    active: bool | None,
+    new_password: bool,
+    password_stdin: bool,
+) -> None:
+    """Change an account: role, district scope, enabled or not, password."""
+    password = _password(password_stdin) if (new_password or password_stdin) else None
+    scope = [] if all_districts else (list(districts) or None)
+    with _clear_errors(), _store() as store:
+        user = store.update_user(username, password=password, role=role, districts=scope, active=active)
+    out.print(
+        f"{user.username}: {user.role}, districts {','.join(user.districts) or 'all'}, "
+        f"{'enabled' if user.active else 'disabled'}"
     )
 
 

@@ -42,6 +42,18 @@ class Store(ABC):
         """Create an account (password hashed with argon2); Conflict if the name is taken."""
 
     @abstractmethod
+    def update_user(
+        self,
+        username: str,
+        *,
+        password: str | None = None,
+        role: str | None = None,
+        districts: Sequence[str] | None = None,
+        active: bool | None = None,
+    ) -> User:
+        """Change an account's password, role, district scope or whether it may sign in; NotFound if absent."""
+
+    @abstractmethod
     def get_user(self, username: str) -> User:
         """One account; NotFound if absent."""
 

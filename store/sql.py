@@ -52,6 +52,16 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else _utc(value)
 
 
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise Invalid("a password needs at least 8 characters")
+
+
 class SQLStore(Store):
     """Everything but the dialect hooks below."""
 
@@ -120,12 +130,10 @@ class SQLStore(Store):
         display_name: str = "",
         unit: str | None = None,
     ) -> User:
-        if role not in ROLES:
-            raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        _check_role(role)
         if not username or not username.isascii() or " " in username:
             raise Invalid(f"user name {username!r}: use ASCII letters, digits, '.', '_' or '-'")
-        if len(password) < 8:
-            raise Invalid("a password needs at least 8 characters")
+        _check_password(password)
         row = {
             "username": username,
             "display_name": display_name or username,
@@ -141,6 +149,34 @@ class SQLStore(Store):
                 conn.execute(users.insert().values(**row))
         except sa.exc.IntegrityError:
             raise Conflict(f"user {username!r} already exists") from None
+        return self.get_user(username)
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        password: str | None = None,
+        role: str | None = None,
+        districts: Sequence[str] | None = None,
+        active: bool | None = None,
+    ) -> User:
+        values: dict[str, Any] = {}
+        if password is not None:
+            _check_password(password)
+            values["password_hash"] = _hasher.hash(password)
+        if role is not None:
+            _check_role(role)
+            values["role"] = role
+        if districts is not None:
+            values["districts"] = ",".join(districts)
+        if active is not None:
+            values["active"] = active
+        if not values:
+            raise Invalid("nothing to change")
+        with self._write() as conn:
+            done = conn.execute(users.update().where(users.c.username == username).values(**values)).rowcount
+        if done != 1:
+            raise NotFound(f"no user {username!r}")
         return self.get_user(username)
 
     @staticmethod

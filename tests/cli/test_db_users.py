@@ -47,6 +47,9 @@ def test_db_upgrade_then_users(url):
     assert r.exit_code == 2 and "unknown role" in r.output
     listed = _run("users", "list")
     assert "chen" in listed.output and "district_head" in listed.output and "350206" in listed.output
+    r = _run("users", "set", "chen", "--disable", "--all-districts")
+    assert r.exit_code == 0 and "disabled" in r.output and "districts all" in r.output
+    assert _run("users", "set", "ghost", "--enable").exit_code == 2
 
 
 def test_unreachable_database_is_one_line(monkeypatch):

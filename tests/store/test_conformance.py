@@ -58,6 +58,24 @@ def test_users_and_passwords(store):
         store.get_user("nobody")
 
 
+def test_accounts_can_change_and_be_disabled(store):
+    store.add_user("zhou", "first password", "supervisor", ["350203"])
+    u = store.update_user("zhou", role="shift_lead", districts=[], password="second password")
+    assert (u.role, u.districts) == ("shift_lead", ())
+    assert store.authenticate("zhou", "second password").username == "zhou"
+    with pytest.raises(Forbidden):
+        store.authenticate("zhou", "first password")
+    store.update_user("zhou", active=False)
+    with pytest.raises(Forbidden):
+        store.authenticate("zhou", "second password")
+    with pytest.raises(NotFound):
+        store.update_user("nobody", active=False)
+    with pytest.raises(Invalid, match="nothing to change"):
+        store.update_user("zhou")
+    with pytest.raises(Invalid, match="unknown role"):
+        store.update_user("zhou", role="mayor")
+
+
 def test_create_and_read_a_case(store):
     c = make_case(store, cell="350203001001001", squad="SQ350203001")
     assert c.case_no.startswith("A0601020261127") and c.case_no.endswith("00001")
