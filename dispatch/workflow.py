@@ -19,7 +19,7 @@ from dispatch.calendar import WorkingCalendar, parse_allowance
 from geo.ownership import Ownership, OwnershipEngine
 from store.base import Store
 from store.errors import Forbidden, Invalid, changed_by
-from store.models import Case, NewCase, User
+from store.models import Case, CaseFacts, NewCase, User
 
 OPEN = (
     "reported",
@@ -337,7 +337,7 @@ class Workflow:
         raise Invalid(f"case {case.case_no} has no void request to reject")
 
     # -- deadlines ---------------------------------------------------------------------------------
-    def deadline(self, case: Case, now: datetime | None = None) -> DeadlineStatus:
+    def deadline(self, case: Case | CaseFacts, now: datetime | None = None) -> DeadlineStatus:
         """Deadline, working time left, at-risk (under a fifth of the allowance, or an hour) and overdue."""
         now = now or self.clock()
         if case.deadline_at is None or case.state in CLOSED or case.state in ("handled", "checking", "checked"):

@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, Event, Feature, LayerVersion, NewCase, User
+from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, User
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -112,6 +112,10 @@ class Store(ABC):
     @abstractmethod
     def events(self, case_id: int) -> list[Event]:
         """A case's audit log, oldest first."""
+
+    @abstractmethod
+    def case_facts(self, active_since: datetime | None = None) -> list[CaseFacts]:
+        """Light records of cases that are open, or were reported or closed since `active_since` (all if None)."""
 
     @abstractmethod
     def count_by_state(self) -> dict[str, int]:

@@ -79,6 +79,26 @@ class Case:
 
 
 @dataclass(frozen=True)
+class CaseFacts:
+    """The few columns the wall's and the evaluation's figures need (no ownership JSON): cheap in bulk."""
+
+    id: int
+    state: str
+    matter: str
+    source: str
+    district: str | None
+    reported_at: datetime
+    filed_at: datetime | None
+    dispatched_at: datetime | None
+    deadline_at: datetime | None
+    paused_at: datetime | None
+    work_seconds: float | None
+    closed_at: datetime | None
+    closed_on_time: bool | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Event:
     id: int
     case_id: int

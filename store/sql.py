@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from store import migrate
 from store.base import BBox, Store
 from store.errors import Conflict, Forbidden, Invalid, NotFound, changed_by
-from store.models import ROLES, Case, Event, Feature, LayerVersion, NewCase, User, case_prefix, jsonable
+from store.models import ROLES, Case, CaseFacts, Event, Feature, LayerVersion, NewCase, User, case_prefix, jsonable
 from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, users
 
 # XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
@@ -530,6 +530,27 @@ class SQLStore(Store):
             )
             for r in rows
         ]
+
+    def case_facts(self, active_since: datetime | None = None) -> list[CaseFacts]:
+        cols = [cases.c[f] for f in CaseFacts.__dataclass_fields__]
+        q = sa.select(*cols)
+        if active_since is not None:
+            q = q.where(
+                sa.or_(
+                    cases.c.closed_at.is_(None), cases.c.closed_at >= active_since, cases.c.reported_at >= active_since
+                )
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            m = dict(r._mapping)
+            for k in m:
+                if k.endswith("_at"):
+                    m[k] = _aware(m[k])
+            m["flags"] = tuple(filter(None, m["flags"].split(",")))
+            out.append(CaseFacts(**m))
+        return out
 
     def count_by_state(self) -> dict[str, int]:
         with self.engine.connect() as conn:

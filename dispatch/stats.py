@@ -1,0 +1,77 @@
+"""Figures for the wall display and the district review, from light case records.
+
+The on-time rate is the honest one: closed on time / (closed on time + closed late + open and overdue).
+Counting only closed cases shows 100 % while overdue cases pile up (the lesson of 311 dashboards).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatch.workflow import CLOSED, Workflow
+from store.models import CaseFacts
+
+
+@dataclass(frozen=True)
+class Figures:
+    reported: int
+    filed: int
+    dispatched: int
+    closed: int
+    open: int
+    overdue: int
+    at_risk: int
+    closed_on_time: int
+    closed_late: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """closed on time / (closed on time + closed late + open overdue); None when there is nothing to rate."""
+        total = self.closed_on_time + self.closed_late + self.overdue
+        return self.closed_on_time / total if total else None
+
+    @property
+    def closed_only_rate(self) -> float | None:
+        """The flattering rate, shown beside the honest one so the difference is visible."""
+        total = self.closed_on_time + self.closed_late
+        return self.closed_on_time / total if total else None
+
+
+def figures(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime) -> Figures:
+    """Counts for the period from `since` to `now`, and the deadline position of every open case now."""
+
+    def within(t: datetime | None) -> bool:
+        return t is not None and since <= t <= now
+
+    closed = [f for f in facts if f.state == "closed" and within(f.closed_at)]
+    open_ = [f for f in facts if f.state not in CLOSED]
+    status = [wf.deadline(f, now) for f in open_]
+    return Figures(
+        reported=sum(within(f.reported_at) for f in facts),
+        filed=sum(within(f.filed_at) for f in facts),
+        dispatched=sum(within(f.dispatched_at) for f in facts),
+        closed=len(closed),
+        open=len(open_),
+        overdue=sum(s.overdue for s in status),
+        at_risk=sum(s.at_risk for s in status),
+        closed_on_time=sum(f.closed_on_time is True for f in closed),
+        closed_late=sum(f.closed_on_time is False for f in closed),
+    )
+
+
+def district_league(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime) -> list[tuple[str, Figures]]:
+    """Figures per district, best honest on-time rate first (districts with nothing to rate last)."""
+    by: dict[str, list[CaseFacts]] = {}
+    for f in facts:
+        if f.district:
+            by.setdefault(f.district, []).append(f)
+    rows = [(d, figures(wf, fs, since, now)) for d, fs in sorted(by.items())]
+    return sorted(rows, key=lambda r: (r[1].on_time_rate is None, -(r[1].on_time_rate or 0.0), r[0]))
+
+
+def top_matters(facts: list[CaseFacts], since: datetime, now: datetime, n: int = 10) -> list[tuple[str, int]]:
+    """The matters reported most in the period."""
+    counts = Counter(f.matter for f in facts if since <= f.reported_at <= now)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
