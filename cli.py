@@ -173,26 +173,7 @@ def summary(city: str | None) -> None:
             f"({', '.join(f'{k} {v}' for k, v in sorted(states.items()))}); {n_users} accounts"
         )
     except (StoreError, sa.exc.OperationalError) as exc:
-        out.print(f"store: {str(exc).splitlines()[0]}")
-
-
-def _check_swapped(
-    path: Path, lon: np.ndarray, lat: np.ndarray, bounds: tuple[float, float, float, float]
-) -> np.ndarray:
-    from geo.crs import check_points
-    from geo.errors import InvalidInput
-
-    chk = check_points(lon, lat, bounds)
-    if chk.swapped.any():
-        rows = ", ".join(str(r + 2) for r in np.flatnonzero(chk.swapped)[:5])
-        raise InvalidInput(
-            f"{path}: rows {rows} look like lat/lon swapped (they fall in the city when exchanged); "
-            "check --lon-col/--lat-col"
-        )
-    if chk.invalid.any():
-        rows = ", ".join(str(r + 2) for r in np.flatnonzero(chk.invalid)[:5])
-        raise InvalidInput(f"{path}: rows {rows} are not longitude/latitude in the given CRS")
-    return chk.outside
+        out.print(f"store: {str(exc).splitlines()[0]}", soft_wrap=True)
 
 
 def _chunks(n: int, label: str, work: Callable[[slice], None]) -> None:
@@ -290,8 +271,10 @@ def _resolve_city(
     s = _settings()
     cfg = load_config(city or s.city, s.data_dir)
     c = load_city(cfg.gpkg)
-    bounds = tuple(float(v) for v in c.layers["districts"].total_bounds)
-    outside = _check_swapped(path, lon, lat, bounds)  # type: ignore[arg-type]
+    from geo.points import refuse_swapped
+
+    minx, miny, maxx, maxy = (float(v) for v in c.layers["districts"].total_bounds)
+    outside = refuse_swapped(path, lon, lat, (minx, miny, maxx, maxy))
     n = len(df)
     if matter_col in df.columns:
         matter = df[matter_col].str.strip().to_numpy()

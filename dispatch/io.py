@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
-from geo.crs import check_points
 from geo.errors import InvalidInput
-from geo.points import read_points
+from geo.points import read_points, refuse_swapped, rows
 from store.models import Case, Event, NewCase
 
 SHP_NAMES = {
@@ -24,12 +23,6 @@ SHP_NAMES = {
     "paused_at": "paused",
 }  # fmt: skip
 FORMATS = {"csv": None, "geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}
-
-
-def _rows(bad: np.ndarray) -> str:
-    """Rows as a spreadsheet numbers them (the header is row 1)."""
-    rows = ", ".join(str(int(r) + 2) for r in bad[:5])
-    return rows + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
 
 
 def import_cases(
@@ -49,21 +42,21 @@ def import_cases(
     matter = df["matter"].str.strip().str.zfill(5).to_numpy()
     bad = np.flatnonzero(~np.isin(matter, [str(m) for m in wf.allowance]))
     if len(bad):
-        raise InvalidInput(f"{path}: unknown matter codes at rows {_rows(bad)}")
+        raise InvalidInput(f"{path}: unknown matter codes at rows {rows(bad)}")
     source = df["source"].str.strip().to_numpy() if "source" in df.columns else np.full(n, "superior")
     bad = np.flatnonzero(~np.isin(source, SOURCES))
     if len(bad):
-        raise InvalidInput(f"{path}: unknown sources at rows {_rows(bad)}; sources: {', '.join(SOURCES)}")
+        raise InvalidInput(f"{path}: unknown sources at rows {rows(bad)}; sources: {', '.join(SOURCES)}")
     urgency = df["urgency"].str.strip().to_numpy() if "urgency" in df.columns else np.full(n, "normal")
     bad = np.flatnonzero(~np.isin(urgency, URGENCIES))
     if len(bad):
-        raise InvalidInput(f"{path}: urgency must be normal or urgent (rows {_rows(bad)})")
+        raise InvalidInput(f"{path}: urgency must be normal or urgent (rows {rows(bad)})")
     now = wf.clock()
     if "time" in df.columns:
         local = pd.to_datetime(df["time"].str.strip(), errors="coerce")
         bad = np.flatnonzero(local.isna().to_numpy())
         if len(bad):
-            raise InvalidInput(f"{path}: unparsable time at rows {_rows(bad)}")
+            raise InvalidInput(f"{path}: unparsable time at rows {rows(bad)}")
         if local.dt.tz is None:
             local = local.dt.tz_localize(wf.calendar.tz)
         times = [t.to_pydatetime().astimezone(UTC) for t in local]
@@ -71,12 +64,10 @@ def import_cases(
         times = [now] * n
     answers = wf.engine.resolve_many(lon, lat, matter, pd.Series(times))
     minx, miny, maxx, maxy = (float(v) for v in wf.engine.city.layers["districts"].total_bounds)
-    chk = check_points(lon, lat, (minx, miny, maxx, maxy))
-    if chk.swapped.any():
-        raise InvalidInput(f"{path}: rows {_rows(np.flatnonzero(chk.swapped))} look like lat/lon swapped")
+    refuse_swapped(path, lon, lat, (minx, miny, maxx, maxy))
     outside = np.flatnonzero(answers["district"].isna().to_numpy())
     if len(outside):
-        raise InvalidInput(f"{path}: rows {_rows(outside)} lie outside the city (check --crs and the columns)")
+        raise InvalidInput(f"{path}: rows {rows(outside)} lie outside the city (check --crs and the columns)")
     description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
     records = answers.to_dict("records")
     history = []

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geo.crs import parse_crs, to_wgs84
+from geo.crs import check_points, parse_crs, to_wgs84
 from geo.errors import InvalidInput
 
 Floats = NDArray[np.float64]
@@ -62,3 +62,25 @@ def read_points(
         crs_text = "wgs84" if declared is None else declared.to_string()
     lon, lat = to_wgs84(x, y, parse_crs(crs_text))
     return df, lon, lat
+
+
+def rows(indices: NDArray[np.int64], limit: int = 5) -> str:
+    """0-based data rows as a spreadsheet numbers them (the header is row 1), at most `limit` of them."""
+    shown = ", ".join(str(int(r) + 2) for r in indices[:limit])
+    return shown + (f" and {len(indices) - limit} more" if len(indices) > limit else "")
+
+
+def refuse_swapped(
+    path: Path, lon: Floats, lat: Floats, city_bounds: tuple[float, float, float, float]
+) -> NDArray[np.bool_]:
+    """Raise InvalidInput for rows that look like swapped lat/lon or are not lon/lat at all; returns which
+    of the rest lie outside the city's bounding box."""
+    chk = check_points(lon, lat, city_bounds)
+    if chk.swapped.any():
+        raise InvalidInput(
+            f"{path}: rows {rows(np.flatnonzero(chk.swapped))} look like lat/lon swapped (they fall in the city "
+            "when exchanged); check the coordinate columns"
+        )
+    if chk.invalid.any():
+        raise InvalidInput(f"{path}: rows {rows(np.flatnonzero(chk.invalid))} are not longitude/latitude")
+    return chk.outside

@@ -45,7 +45,7 @@ def engine(city):
 def pytest_collection_modifyitems(config, items):
     # everything that needs the built city runs on one xdist worker, so the city is built once
     for item in items:
-        if {"city_gpkg", "city", "engine"} & set(getattr(item, "fixturenames", ())):
+        if {"city_gpkg", "city", "engine", "city_data_dir"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("city"))
 
 
@@ -109,3 +109,16 @@ def store(request, tmp_path):
     s = _fresh(request.param, request, tmp_path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def city_data_dir(city_gpkg, tmp_path_factory) -> Path:
+    """A data directory whose xiamen city is the session's fresh build (for commands that read XIUHUA_DATA_DIR)."""
+    root = tmp_path_factory.mktemp("data")
+    (root / "xiamen" / "build").mkdir(parents=True)
+    for src in (DATA / "xiamen").iterdir():
+        if src.is_file():
+            (root / "xiamen" / src.name).symlink_to(src)
+    (root / "catalog").symlink_to(DATA / "catalog")
+    (root / "xiamen" / "build" / "city.gpkg").symlink_to(city_gpkg)
+    return root
