@@ -12,11 +12,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from dispatch.workflow import OPEN, owners_of
-from geo.crs import STORAGE_CRS, parse_crs, to_wgs84
+from geo.crs import STORAGE_CRS
 from geo.errors import InvalidInput
+from geo.layers import read_polygon_file
 from geo.ownership import City, OwnershipEngine
 from store.base import Store
 from store.models import Case, Feature, LayerVersion
@@ -45,49 +45,14 @@ def read_layer_file(path: Path, layer: str, crs_text: str | None = None, repair:
     if layer not in EDITABLE:
         raise InvalidInput(f"layer {layer!r} cannot be replaced; layers: {', '.join(EDITABLE)}")
     id_field, needed = EDITABLE[layer]
-    if not path.is_file():
-        raise InvalidInput(f"file not found: {path}")
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types
-        raise InvalidInput(f"cannot read {path}: {exc}") from None
-    missing = [c for c in (id_field, *needed) if c not in gdf.columns]
+    gdf = read_polygon_file(path, layer, id_field, crs_text, repair)
+    missing = [c for c in needed if c not in gdf.columns]
     if missing:
         raise InvalidInput(f"{path}: layer {layer} needs the field(s) {', '.join(missing)}")
-    if crs_text is not None:
-        crs = parse_crs(crs_text)
-        if crs.is_offset:  # GCJ-02 / BD-09: shift every vertex back to WGS84
-
-            def back(c: np.ndarray) -> np.ndarray:
-                return np.column_stack(to_wgs84(c[:, 0], c[:, 1], crs))
-
-            gdf = gdf.set_crs(STORAGE_CRS, allow_override=True)
-            gdf["geometry"] = shapely.transform(np.asarray(gdf.geometry.values), back)
-        else:
-            gdf = gdf.set_crs(crs.pyproj_crs, allow_override=True)
-    elif gdf.crs is None:
-        raise InvalidInput(f"{path} declares no CRS; give --crs (wgs84, gcj02, bd09 or EPSG:n)")
-    gdf = gdf.to_crs(STORAGE_CRS)
-    ids = gdf[id_field].astype(str)
-    dup = ids[ids.duplicated()]
+    dup = gdf["owner_id"][gdf["owner_id"].duplicated()]
     if len(dup):
         raise InvalidInput(f"{path}: {id_field} {dup.iloc[0]!r} appears more than once")
-    geoms = np.asarray(gdf.geometry.values)
-    for n, g in enumerate(geoms):
-        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InvalidInput(f"{path}: feature {n} ({id_field} {ids.iloc[n]}) is not a polygon")
-    bad = np.flatnonzero(~shapely.is_valid(geoms))
-    if len(bad):
-        if not repair:
-            n = int(bad[0])
-            raise InvalidInput(
-                f"{path}: feature {n} ({id_field} {ids.iloc[n]}) has invalid geometry: "
-                f"{shapely.is_valid_reason(geoms[n])}; fix it, or use --repair"
-            )
-        fixed = shapely.make_valid(geoms[bad])
-        geoms[bad] = [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in fixed]
-        gdf["geometry"] = geoms
-    gdf[id_field] = ids
+    gdf[id_field] = gdf.pop("owner_id")
     return gdf
 
 

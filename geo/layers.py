@@ -8,9 +8,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
-from geo.crs import STORAGE_CRS, project_geometries
+from geo.crs import STORAGE_CRS, parse_crs, project_geometries, to_wgs84
 from geo.errors import InvalidInput
 from geo.index import LayerIndex
 from geo.lattice import Lattice
@@ -40,40 +42,63 @@ def parse_layer_spec(text: str) -> LayerSpec:
     return LayerSpec(name, Path(path), id_field)
 
 
-def read_polygons(spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Read a polygon layer, check it, return it in EPSG:4326 with an 'owner_id' column."""
-    if not spec.path.is_file():
-        raise InvalidInput(f"layer {spec.name}: file not found: {spec.path}")
+def read_polygon_file(
+    path: Path, what: str, id_field: str | None = None, crs_text: str | None = None, repair: bool | None = None
+) -> gpd.GeoDataFrame:
+    """Read a polygon layer from any file geopandas reads, check it, return it in EPSG:4326 with every field
+    and an 'owner_id' column (text). crs_text overrides the declared CRS (gcj02/bd09 are shifted back);
+    repair=True repairs invalid polygons, False refuses them, None refuses without offering --repair."""
+    where = f"layer {what}: {path}"
+    if not path.is_file():
+        raise InvalidInput(f"layer {what}: file not found: {path}")
     try:
-        gdf = gpd.read_file(spec.path)
+        gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
-        raise InvalidInput(f"layer {spec.name}: cannot read {spec.path}: {exc}") from None
-    if gdf.crs is None:
-        raise InvalidInput(f"layer {spec.name}: {spec.path} declares no CRS; add a .prj or convert it first")
-    if spec.id_field is not None and spec.id_field not in gdf.columns:
-        raise InvalidInput(
-            f"layer {spec.name}: {spec.path} has no field {spec.id_field!r}; fields: {', '.join(map(str, gdf.columns))}"
-        )
-    field = spec.id_field or next((f for f in ("id", "code", "name") if f in gdf.columns), None)
-    ids = gdf[field].astype(str) if field else gdf.index.astype(str)
+        raise InvalidInput(f"layer {what}: cannot read {path}: {exc}") from None
+    if id_field is not None and id_field not in gdf.columns:
+        raise InvalidInput(f"{where} has no field {id_field!r}; fields: {', '.join(map(str, gdf.columns))}")
+    if crs_text is not None:
+        crs = parse_crs(crs_text)
+        if crs.is_offset:  # GCJ-02 / BD-09: shift every vertex back to WGS84
+
+            def back(c: NDArray[np.float64]) -> NDArray[np.float64]:
+                return np.column_stack(to_wgs84(c[:, 0], c[:, 1], crs))
+
+            gdf = gdf.set_crs(STORAGE_CRS, allow_override=True)
+            gdf["geometry"] = shapely.transform(np.asarray(gdf.geometry.values), back)
+        else:
+            gdf = gdf.set_crs(crs.pyproj_crs, allow_override=True)
+    elif gdf.crs is None:
+        raise InvalidInput(f"{where} declares no CRS; add a .prj, or say which (wgs84, gcj02, bd09, EPSG:n)")
+    field = id_field or next((f for f in ("id", "code", "name") if f in gdf.columns), None)
+    ids = gdf[field].astype(str) if field else pd.Series(gdf.index.astype(str), index=gdf.index)
     geoms = np.asarray(gdf.geometry.values)
     for n, g in enumerate(geoms):
         if g is None or g.is_empty:
-            raise InvalidInput(f"layer {spec.name}: {spec.path} feature {n} (id {ids.iloc[n]}) has no geometry")
+            raise InvalidInput(f"{where} feature {n} (id {ids.iloc[n]}) has no geometry")
         if g.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InvalidInput(
-                f"layer {spec.name}: {spec.path} feature {n} (id {ids.iloc[n]}) is a {g.geom_type}, not a polygon"
-            )
+            raise InvalidInput(f"{where} feature {n} (id {ids.iloc[n]}) is a {g.geom_type}, not a polygon")
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
-    if len(invalid):
+    if len(invalid) and not repair:
         n = int(invalid[0])
-        why = shapely.is_valid_reason(geoms[n])
         raise InvalidInput(
-            f"layer {spec.name}: {spec.path} feature {n} (id {ids.iloc[n]}) has invalid geometry: {why}"
+            f"{where} feature {n} (id {ids.iloc[n]}) has invalid geometry: {shapely.is_valid_reason(geoms[n])}"
             + (f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else "")
+            + ("; fix it, or use --repair" if repair is False else "")
         )
-    out = gpd.GeoDataFrame({"owner_id": ids.to_numpy()}, geometry=geoms, crs=gdf.crs).to_crs(STORAGE_CRS)
-    return out
+    if len(invalid):
+        fixed = shapely.make_valid(geoms[invalid])
+        geoms[invalid] = [
+            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in fixed
+        ]
+    out = gdf.drop(columns="geometry").assign(owner_id=ids.to_numpy())
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs).to_crs(STORAGE_CRS)
+
+
+def read_polygons(spec: LayerSpec) -> gpd.GeoDataFrame:
+    """A --layer NAME=FILE[:ID_FIELD] as 'owner_id' + geometry, in EPSG:4326."""
+    gdf = read_polygon_file(spec.path, spec.name, spec.id_field)
+    return gdf[["owner_id", "geometry"]]
 
 
 def index_layers(layers: dict[str, gpd.GeoDataFrame], metric_crs: str) -> tuple[Lattice, dict[str, LayerIndex]]:
