@@ -551,25 +551,13 @@ def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int) -> None:
 
 def _workflow(store: Any, city: str | None = None) -> Any:
     """The workflow on the store, with the city's layers as the store's versions have them now."""
-    from datetime import UTC
-
     from cities.config import load_config
-    from dispatch.calendar import WorkingCalendar
-    from dispatch.layers import current_city, version_label
-    from dispatch.workflow import Workflow
-    from geo.ownership import OwnershipEngine, load_city
+    from dispatch.context import open_workflow
 
     s = _settings()
     cfg = load_config(city or s.city, s.data_dir)
     console.print("loading the city …")
-    now = datetime.now(UTC)
-    built = load_city(cfg.gpkg)
-    return Workflow(
-        store,
-        OwnershipEngine(current_city(store, built, now)),
-        WorkingCalendar.load(cfg.sources["calendar"]),
-        layer_version=version_label(store, built, now),
-    )
+    return open_workflow(store, cfg)
 
 
 @main.group()

@@ -33,6 +33,7 @@ class CityConfig:
     anchors: dict[str, LonLat]
     cores: dict[str, LonLat]
     zones: dict[str, Any]
+    language: str = "en"  # the app's default language: "zh" or "en"
 
     @property
     def build_dir(self) -> Path:
@@ -85,6 +86,7 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             anchors={k: _lonlat(v, f"{path} anchor {k}") for k, v in s.get("anchors", {}).items()},
             cores={k: _lonlat(v, f"{path} core {k}") for k, v in raw.get("districts", {}).get("cores", {}).items()},
             zones=raw.get("zones", {}),
+            language=str(c.get("language", "en")),
         )
     except KeyError as exc:
         raise InvalidInput(f"{path}: missing setting {exc}") from None
@@ -93,6 +95,8 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             raise InvalidInput(
                 f"{path}: cell size {size} m ({zone}) must be a multiple of lattice_m and divide block_m"
             )
+    if cfg.language not in ("zh", "en"):
+        raise InvalidInput(f'{path}: [city] language must be "zh" or "en", not {cfg.language!r}')
     missing = [str(v) for v in cfg.sources.values() if not v.is_file()]
     if missing:
         raise InvalidInput(f"{path}: source files not found: {', '.join(missing)}")

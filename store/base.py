@@ -114,12 +114,17 @@ class Store(ABC):
         """A case's audit log, oldest first."""
 
     @abstractmethod
-    def case_facts(self, active_since: datetime | None = None) -> list[CaseFacts]:
-        """Light records of cases that are open, or were reported or closed since `active_since` (all if None)."""
+    def case_facts(self, active_since: datetime | None = None, changed_after: int | None = None) -> list[CaseFacts]:
+        """Light records of cases that are open, or were reported or closed since `active_since` (all if None);
+        with `changed_after`, only cases changed after that revision."""
 
     @abstractmethod
     def count_by_state(self) -> dict[str, int]:
         """How many cases are in each state."""
+
+    @abstractmethod
+    def revision(self) -> int:
+        """A number that grows with every change to cases (the newest event's id): cheap to poll."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

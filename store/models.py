@@ -80,13 +80,21 @@ class Case:
 
 @dataclass(frozen=True)
 class CaseFacts:
-    """The few columns the wall's and the evaluation's figures need (no ownership JSON): cheap in bulk."""
+    """The columns the wall, the map and the evaluation need (no ownership JSON, no text): cheap in bulk."""
 
     id: int
+    case_no: str
     state: str
     matter: str
     source: str
+    urgency: str
+    lon: float
+    lat: float
     district: str | None
+    subdistrict: str | None
+    community: str | None
+    cell: str | None
+    squad: str | None
     reported_at: datetime
     filed_at: datetime | None
     dispatched_at: datetime | None
@@ -96,6 +104,7 @@ class CaseFacts:
     closed_at: datetime | None
     closed_on_time: bool | None
     flags: tuple[str, ...]
+    version: int
 
 
 @dataclass(frozen=True)

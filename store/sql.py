@@ -531,9 +531,12 @@ class SQLStore(Store):
             for r in rows
         ]
 
-    def case_facts(self, active_since: datetime | None = None) -> list[CaseFacts]:
+    def case_facts(self, active_since: datetime | None = None, changed_after: int | None = None) -> list[CaseFacts]:
         cols = [cases.c[f] for f in CaseFacts.__dataclass_fields__]
         q = sa.select(*cols)
+        if changed_after is not None:
+            # the event log's primary key finds the changed cases without a scan of cases
+            q = q.where(cases.c.id.in_(sa.select(case_events.c.case_id).where(case_events.c.id > changed_after)))
         if active_since is not None:
             q = q.where(
                 sa.or_(
@@ -556,3 +559,7 @@ class SQLStore(Store):
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(cases.c.state, sa.func.count()).group_by(cases.c.state)).all()
         return {r[0]: int(r[1]) for r in rows}
+
+    def revision(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(case_events.c.id), 0))).scalar_one())

@@ -150,6 +150,22 @@ def test_listing_and_counts(store):
     assert len(store.cases(districts=["350203"])) == 2 and store.cases(districts=["350206"]) == []
 
 
+def test_revision_grows_with_every_change_and_facts_match_cases(store):
+    r0 = store.revision()
+    a = make_case(store, lon=118.11, lat=24.51)
+    r1 = store.revision()
+    store.update_case(a.id, 1, {"state": "accepted", "urgency": "urgent"}, "li", "accept", "", T0)
+    r2 = store.revision()
+    assert r0 < r1 < r2
+    assert store.revision() == r2  # reading changes nothing
+    assert [f.id for f in store.case_facts(changed_after=r1)] == [a.id]
+    assert store.case_facts(changed_after=r2) == []
+    (facts,) = store.case_facts()
+    case = store.get_case(a.id)
+    for name in facts.__dataclass_fields__:
+        assert getattr(facts, name) == getattr(case, name), name
+
+
 def test_concurrent_updates_exactly_one_wins(store):
     c = make_case(store)
     results: list[str] = []

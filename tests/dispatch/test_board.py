@@ -1,0 +1,66 @@
+"""The board's snapshot follows the store incrementally and answers viewport, aggregate and filter questions."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import shapely
+
+from dispatch.board import Board, View
+from dispatch.calendar import WorkingCalendar
+from dispatch.workflow import Workflow
+from store.models import NewCase
+
+pytestmark = pytest.mark.slow
+CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
+START = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # Thursday 09:00 in Xiamen
+
+
+def test_snapshot_follows_the_store(store, engine, city):
+    clock = {"now": START}
+    wf = Workflow(store, engine, CAL, clock=lambda: clock["now"])
+    cells = city.layers["grid_cells"]
+    here = [shapely.point_on_surface(g) for g in cells[cells["district_code"] == "350203"].geometry.iloc[[10, 900]]]
+    there = shapely.point_on_surface(cells[cells["district_code"] == "350206"].geometry.iloc[50])
+    u = {r: store.add_user(r, "password1", r) for r in ("supervisor", "acceptor", "shift_lead", "dispatcher")}
+
+    def report(p, matter="06036"):
+        return wf.report(u["supervisor"], NewCase(matter, p.x, p.y, "supervisor", clock["now"]))
+
+    a, b, c = report(here[0]), report(here[1], "07001"), report(there)
+    board = Board(wf)
+    snap = board.snapshot()
+    assert {f.id for f in snap.facts} == {a.id, b.id, c.id} and snap.revision == store.revision()
+    assert board.snapshot() is snap  # nothing changed: the same snapshot, no rebuild
+
+    # move one case on: the next snapshot sees the change (and only fetched that case)
+    a = wf.act(u["acceptor"], a.id, "accept", a.version)
+    a = wf.act(u["shift_lead"], a.id, "file", a.version)
+    a = wf.act(u["dispatcher"], a.id, "dispatch", a.version)
+    snap = board.snapshot()
+    now = clock["now"]
+    assert {snap.facts[i].id for i in snap.select(View(stages=("working",)), now)} == {a.id}
+    assert {snap.facts[i].id for i in snap.select(View(classes=("07",)), now)} == {b.id}
+    assert {snap.facts[i].id for i in snap.select(View(districts=("350206",)), now)} == {c.id}
+    x0, y0, x1, y1 = here[0].buffer(1e-4).bounds
+    assert [snap.facts[i].id for i in snap.select(View(), now, (x0, y0, x1, y1))] == [a.id]
+
+    everything = snap.select(View(), now)
+    by_district = snap.count_by("district", everything)
+    assert by_district == {"350203": (2, 0), "350206": (1, 0)}
+    assert sum(n for n, _ in snap.count_by("cell", everything).values()) == 3
+    assert sum(n for _, _, n, _ in snap.bins(everything, 0.5)) == 3
+
+    # four days on, the dispatched case is overdue; statuses move with the clock without any data change
+    clock["now"] = START + timedelta(days=4)
+    snap = board.snapshot()
+    assert snap.count_by("district", snap.select(View(), clock["now"]))["350203"] == (2, 1)
+    assert list(snap.select(View(within_h=1), clock["now"])) == []
+
+    # a voided case leaves the map but stays in today's figures; the open ones stay
+    c = wf.act(u["acceptor"], c.id, "request_void", c.version, reason="duplicate")
+    c = wf.act(u["shift_lead"], c.id, "approve_void", c.version, reason="duplicate")
+    assert c.state == "voided"
+    snap = board.snapshot()
+    assert c.id in {f.id for f in snap.facts}  # voided today
+    assert {snap.facts[i].id for i in snap.select(View(), clock["now"])} == {a.id, b.id}
