@@ -722,6 +722,26 @@ def export_layer_cmd(name: str, fmt: str, out_path: Path) -> None:
     out.print(f"wrote {len(gdf)} features of {name} to {out_path}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+def serve_cmd(host: str, port: int, threads: int) -> None:
+    """Serve the web app (wall, dispatch console, district review) with waitress, a production WSGI server."""
+    import waitress
+
+    from app import create_app
+
+    with _clear_errors():
+        console.print("loading the city and the store …")
+        try:
+            app = create_app(_settings())
+        except ValueError as exc:  # a setting that is not valid (XIUHUA_BASEMAP …)
+            raise click.UsageError(str(exc)) from None
+    out.print(f"Xiuhua serving {_settings().database_url} at http://{host}:{port}/ (Ctrl+C stops)")
+    waitress.serve(app.server, host=host, port=port, threads=threads, ident="xiuhua", _quiet=True)
+
+
 def run() -> None:
     """Entry point that never shows a traceback for a user's mistake."""
     try:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +32,7 @@ LEVELS = ("district", "subdistrict", "community", "cell")
 STATUS_TTL_S = 60.0
 
 BBox = tuple[float, float, float, float]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class Board:
         self.clock = clock or wf.clock
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
+        self._memo: dict[str, tuple[Snapshot, object]] = {}
 
     def day_start(self, now: datetime) -> datetime:
         """Midnight of `now`'s day in the city's time zone."""
@@ -167,6 +170,17 @@ class Board:
                 snap = _snapshot(self.wf, snap.facts, revision, start, now)
             self._snap = snap
             return snap
+
+    def memo(self, snap: Snapshot, key: str, compute: Callable[[Snapshot], T]) -> T:
+        """`compute(snap)`, worked out once per snapshot (every wall and map client shares it)."""
+        with self._lock:
+            hit = self._memo.get(key)
+        if hit is not None and hit[0] is snap:
+            return hit[1]  # type: ignore[return-value]
+        value = compute(snap)
+        with self._lock:
+            self._memo[key] = (snap, value)
+        return value
 
 
 def _today(f: CaseFacts, start: datetime) -> bool:

@@ -22,7 +22,14 @@ SHP_NAMES = {
     "updated_at": "updated", "updated_by": "updated_by", "closed_at": "closed", "filed_at": "filed",
     "paused_at": "paused",
 }  # fmt: skip
-FORMATS = {"csv": None, "geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile", "fgb": "FlatGeobuf"}
+FORMATS = {
+    "csv": None,
+    "xlsx": None,
+    "geojson": "GeoJSON",
+    "gpkg": "GPKG",
+    "shp": "ESRI Shapefile",
+    "fgb": "FlatGeobuf",
+}
 
 
 def import_cases(
@@ -93,10 +100,8 @@ def import_cases(
     return wf.store.insert_history(history)
 
 
-def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
-    """Write cases (with their ownership answer as JSON text) in one of FORMATS."""
-    if fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+def cases_frame(cases: list[Case]) -> pd.DataFrame:
+    """Cases as a table: one row each, times as ISO 8601 text, the ownership answer as JSON text."""
     rows = []
     for c in cases:
         d = asdict(c)
@@ -106,10 +111,20 @@ def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
             if isinstance(v, datetime):
                 d[k] = v.isoformat()
         rows.append(d)
-    df = pd.DataFrame(rows, columns=list(Case.__dataclass_fields__))
-    if fmt == "csv":
+    return pd.DataFrame(rows, columns=list(Case.__dataclass_fields__))
+
+
+def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
+    """Write cases (with their ownership answer as JSON text) in one of FORMATS."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    df = cases_frame(cases)
+    if fmt in ("csv", "xlsx"):
         df["wkt"] = [f"POINT ({c.lon} {c.lat})" for c in cases]
-        df.to_csv(path, index=False)
+        if fmt == "csv":
+            df.to_csv(path, index=False)
+        else:
+            df.to_excel(path, index=False, sheet_name="cases", engine="openpyxl")
         return len(df)
     if fmt == "shp":  # dBASE field names are at most 10 characters; JSON does not fit its 254
         df = df.drop(columns="ownership").rename(columns=SHP_NAMES)

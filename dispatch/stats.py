@@ -61,14 +61,34 @@ def figures(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime
     )
 
 
-def district_league(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime) -> list[tuple[str, Figures]]:
-    """Figures per district, best honest on-time rate first (districts with nothing to rate last)."""
-    by: dict[str, list[CaseFacts]] = {}
+def league(
+    wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime, by: str = "district"
+) -> list[tuple[str, Figures]]:
+    """Figures per district (or squad, lead_department, subdistrict …), best honest on-time rate first;
+    units with nothing to rate last."""
+    groups: dict[str, list[CaseFacts]] = {}
     for f in facts:
-        if f.district:
-            by.setdefault(f.district, []).append(f)
-    rows = [(d, figures(wf, fs, since, now)) for d, fs in sorted(by.items())]
+        key = getattr(f, by)
+        if key:
+            groups.setdefault(key, []).append(f)
+    rows = [(k, figures(wf, fs, since, now)) for k, fs in sorted(groups.items())]
     return sorted(rows, key=lambda r: (r[1].on_time_rate is None, -(r[1].on_time_rate or 0.0), r[0]))
+
+
+def repeats(facts: list[CaseFacts], since: datetime, level: str = "cell") -> dict[str, tuple[int, int]]:
+    """Repeat problems: per unit, the cases reported since `since` whose matter was reported there before in
+    the period, and (second) how many distinct matters recur."""
+    seen: dict[tuple[str, str], int] = {}
+    for f in facts:
+        unit = getattr(f, level)
+        if unit and f.reported_at >= since:
+            seen[(unit, f.matter)] = seen.get((unit, f.matter), 0) + 1
+    out: dict[str, tuple[int, int]] = {}
+    for (unit, _), n in seen.items():
+        if n > 1:
+            a, b = out.get(unit, (0, 0))
+            out[unit] = (a + n - 1, b + 1)
+    return out
 
 
 def top_matters(facts: list[CaseFacts], since: datetime, now: datetime, n: int = 10) -> list[tuple[str, int]]:

@@ -95,6 +95,7 @@ class CaseFacts:
     community: str | None
     cell: str | None
     squad: str | None
+    lead_department: str | None
     reported_at: datetime
     filed_at: datetime | None
     dispatched_at: datetime | None

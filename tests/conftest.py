@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("XIUHUA_PASSWORD_PROFILE", "cheapest")  # fast, weak hashes: tests only
 DATA = ROOT / "data"
+DEMO_PASSWORD = "xiuhua-demo"
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def engine(city):
 def pytest_collection_modifyitems(config, items):
     # everything that needs the built city runs on one xdist worker, so the city is built once
     for item in items:
-        if {"city_gpkg", "city", "engine", "city_data_dir"} & set(getattr(item, "fixturenames", ())):
+        if {"city_gpkg", "city", "engine", "city_data_dir", "demo_env"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("city"))
 
 
@@ -122,3 +123,31 @@ def city_data_dir(city_gpkg, tmp_path_factory) -> Path:
     (root / "catalog").symlink_to(DATA / "catalog")
     (root / "xiamen" / "build" / "city.gpkg").symlink_to(city_gpkg)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
+    """XIUHUA_* settings for a seeded embedded store beside the session's fresh city build."""
+    from datetime import UTC, datetime, timedelta
+
+    from cities.config import load_config
+    from dispatch.context import open_workflow
+    from dispatch.demo import seed_demo
+    from store import migrate
+    from store.registry import open_store
+
+    var = tmp_path_factory.mktemp("var")
+    url = f"sqlite:///{var / 'xiuhua.sqlite'}"
+    store = open_store(url, check=False)
+    migrate.upgrade(store.engine)
+    wf = open_workflow(store, load_config("xiamen", city_data_dir))
+    seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD)
+    store.close()
+    return {
+        "XIUHUA_DATA_DIR": str(city_data_dir),
+        "XIUHUA_VAR_DIR": str(var),
+        "XIUHUA_DATABASE_URL": url,
+        "XIUHUA_CITY": "xiamen",
+        "XIUHUA_SECRET_KEY": "test-secret",
+        "XIUHUA_PASSWORD_PROFILE": "cheapest",
+    }

@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from dispatch.calendar import WorkingCalendar
-from dispatch.stats import district_league, figures, top_matters
+from dispatch.stats import figures, league, repeats, top_matters
 from dispatch.workflow import Workflow
 from store.models import NewCase
 
@@ -59,8 +59,12 @@ def test_honest_on_time_rate(store, engine, city):
     assert (
         wf.deadline(store.get_case(overdue.id), now).overdue and not wf.deadline(store.get_case(fresh.id), now).overdue
     )
-    [(district, df)] = district_league(wf, facts, START - timedelta(hours=1), now)
+    [(district, df)] = league(wf, facts, START - timedelta(hours=1), now)
     assert district == "350203" and df == f
+    by_lead = dict(league(wf, facts, START - timedelta(hours=1), now, by="lead_department"))
+    assert sum(x.reported for x in by_lead.values()) <= f.reported
+    # the three 06036 cases share a cell: two of them repeat a matter already reported there
+    assert repeats(facts, START - timedelta(hours=1))[row["code"]] == (2, 1)
     assert top_matters(facts, START - timedelta(hours=1), now)[0] == ("06036", 3)
     # a day with nothing to rate has no rate, rather than 100 %
     empty = figures(wf, [], START, now)

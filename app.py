@@ -1,0 +1,84 @@
+"""Composition root: create_app(settings) wires the store, the workflow, the board and the map layers into a
+Dash app. Nothing happens at import time; `xiuhua serve` runs the result under waitress."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dash
+import flask
+
+from cities.config import load_config
+from dispatch.board import Board
+from dispatch.context import open_workflow
+from layers.basemap import parse_basemap
+from layers.city import CityLayers
+from settings import Settings
+from store.base import Store
+from store.registry import open_store
+from web import api, auth, exports
+from web.services import KEY, Services
+
+HERE = Path(__file__).resolve().parent
+
+
+def secret_key(settings: Settings) -> str:
+    """XIUHUA_SECRET_KEY, else a random key kept in the var folder (so sessions survive a restart)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.var_dir / "secret_key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> dash.Dash:
+    """The app for a city and a store; refuses a store whose schema is out of date."""
+    settings = settings or Settings.from_env()
+    basemap = parse_basemap(settings.basemap, settings.tianditu_key)
+    store = store or open_store(settings.database_url)
+    store.check_schema()
+    cfg = load_config(settings.city, settings.data_dir)
+    wf = open_workflow(store, cfg)
+    svc = Services(cfg, store, wf, Board(wf), CityLayers(wf.engine.city), basemap)
+
+    server = flask.Flask(__name__)
+    server.config.update(
+        {KEY: svc, "XIUHUA_LANGUAGE": cfg.language},
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),  # a wall display stays signed in
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "application/javascript",
+            "text/javascript",
+            "application/json",
+            "application/geo+json",
+        ],
+        COMPRESS_MIN_SIZE=500,
+    )
+    auth.init(server)
+    api.init(server)
+    exports.init(server)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        compress=True,
+        suppress_callback_exceptions=True,
+        title=f"绣花 Xiuhua · {cfg.name_en}",
+        update_title=None,
+    )
+    from pages.shell import shell  # the page modules are importable only once Dash has set pages up
+
+    app.layout = shell
+    return app

@@ -1,0 +1,86 @@
+/* Style and marker functions for dash-leaflet, in one namespace (window.xiuhua). Data comes in `hideout`. */
+window.xiuhua = (function () {
+    const STAGE = {waiting: "#f59f00", working: "#1c7ed6", parked: "#868e96", checking: "#37b24d"};
+    const METRIC_RAMP = {open: ["#fff5eb", "#fd8d3c", "#a63603"], overdue: ["#fff5f0", "#fb6a4a", "#99000d"],
+                         repeat: ["#f2f0f7", "#9e9ac8", "#54278f"]};
+    function mix(a, b, f) {
+        const pa = parseInt(a.slice(1), 16), pb = parseInt(b.slice(1), 16);
+        const c = [16, 8, 0].map(s => Math.round(((pa >> s) & 255) * (1 - f) + ((pb >> s) & 255) * f));
+        return "#" + c.map(v => v.toString(16).padStart(2, "0")).join("");
+    }
+    function ramp(metric, f) {
+        const r = METRIC_RAMP[metric] || METRIC_RAMP.open;
+        return f < 0.5 ? mix(r[0], r[1], f * 2) : mix(r[1], r[2], (f - 0.5) * 2);
+    }
+    // GCJ-02 (the offset Chinese basemaps are drawn in) from WGS84, for display only; the server shifts back.
+    const A = 6378245.0, EE = 0.00669342162296594323;
+    function tLat(x, y) {
+        let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+        r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+        r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+        return r + (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    }
+    function tLon(x, y) {
+        let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+        r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+        r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+        return r + (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    }
+    function gcj(lon, lat) {
+        if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+        let dLat = tLat(lon - 105, lat - 35), dLon = tLon(lon - 105, lat - 35);
+        const rad = lat / 180 * Math.PI;
+        let m = Math.sin(rad); m = 1 - EE * m * m;
+        const s = Math.sqrt(m);
+        dLat = (dLat * 180) / ((A * (1 - EE)) / (m * s) * Math.PI);
+        dLon = (dLon * 180) / (A / s * Math.cos(rad) * Math.PI);
+        return [lon + dLon, lat + dLat];
+    }
+    // incidents and hotspots are few and clickable: SVG paths (with classes) above the canvas-drawn areas
+    let svg = null;
+    function renderer() { if (!svg) { svg = L.svg({padding: 0.5}); } return svg; }
+    return {
+        gcj: gcj,
+        toLatLng: function (coords) { const g = gcj(coords[0], coords[1]); return L.latLng(g[1], g[0]); },
+        landStyle: function () { return {color: "#b9b2a3", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1}; },
+        lineStyle: function () { return {color: "#5c5470", weight: 2, fill: false, dashArray: "6 4"}; },
+        zoneStyle: function (feature, context) {
+            const s = {squads: ["#7048e8", 0.02], model_streets: ["#e64980", 0.15], vendor_zones: ["#0ca678", 0.35],
+                       storefront_zones: ["#f08c00", 0.35]}[context.hideout.layer] || ["#333", 0.1];
+            return {color: s[0], weight: context.hideout.layer === "model_streets" ? 4 : 1, fillColor: s[0],
+                    fillOpacity: s[1]};
+        },
+        areaStyle: function (feature, context) {
+            const h = context.hideout || {};
+            const c = (h.counts || {})[feature.properties.code];
+            const v = c ? (h.metric === "overdue" ? c[1] : c[0]) : 0;
+            const f = Math.min(1, v / (h.max || 1));
+            return {color: "#6b6a80", weight: 0.7, fillColor: v ? ramp(h.metric, Math.sqrt(f)) : "#ffffff",
+                    fillOpacity: v ? 0.65 : 0.05};
+        },
+        caseMarker: function (feature, latlng) {
+            const p = feature.properties;
+            const m = L.circleMarker(latlng, {
+                radius: p.hl ? 11 : (p.urgent ? 8 : 6), color: p.over ? "#c92a2a" : (p.hl ? "#000" : "#ffffff"),
+                weight: p.over || p.hl ? 3 : 1.2, fillColor: STAGE[p.stage] || "#495057", fillOpacity: 0.95,
+                className: "case-marker case-" + p.id + (p.over ? " overdue" : ""), renderer: renderer()});
+            return m.bindTooltip(p.no);
+        },
+        cluster: function (feature, latlng, index) {
+            const n = feature.properties.point_count;
+            const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 42 : 50;
+            return L.marker(latlng, {icon: L.divIcon({html: "<div><span>" + n + "</span></div>",
+                className: "case-cluster", iconSize: L.point(size, size)})});
+        },
+        hotspot: function (feature, latlng) {
+            const p = feature.properties;
+            const share = p.over / p.n;
+            const m = L.circleMarker(latlng, {radius: 4 + 3 * Math.sqrt(p.n), weight: 1, color: "#7f1d1d",
+                fillColor: share > 0.2 ? "#e03131" : "#f76707", fillOpacity: 0.55, className: "hotspot",
+                renderer: renderer()});
+            // a click on a hotspot zooms in on it, to where single incidents show
+            m.on("click", function (e) { e.target._map.setView(latlng, Math.min(e.target._map.getZoom() + 3, 18)); });
+            return m.bindTooltip(String(p.n));
+        },
+    };
+})();

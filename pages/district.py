@@ -1,0 +1,203 @@
+"""/district/<code>: a district head's review of their own district: the grid choropleth (open, overdue,
+repeat problems per cell), a cell's cases, squads' and departments' figures for a period, and exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dash_table, dcc, html
+
+from dispatch.board import View
+from dispatch.stats import Figures
+from layers.map import city_map, parse_at
+from pages import maps
+from pages.shell import forbidden
+from web import names
+from web.auth import Denied, require
+from web.i18n import t
+from web.mapview import map_props
+from web.review import PERIODS, cell_cases, review
+from web.services import services
+
+dash.register_page(__name__, path_template="/district/<code>", title="Xiuhua · district")
+METRICS = ("open", "overdue", "repeat")
+
+
+def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div:
+    try:
+        require("district", code)
+    except Denied as exc:
+        return forbidden(exc)
+    svc = services()
+    if code not in svc.layers.names["districts"]:
+        return html.Div(html.H2(t("error.no_district", code=code)), className="page forbidden")
+    exports = [
+        html.A(
+            t(f"export.{k}"),
+            href=f"/export/district/{code}/{k}",
+            id=f"district-export-{k.split('.')[0]}",
+            className="export",
+        )
+        for k in ("cases.csv", "cases.xlsx", "layers.gpkg", "map.html")
+    ]
+    return html.Div(
+        [
+            dcc.Store(id="district-code", data=code),
+            dcc.Interval(id="district-tick", interval=60_000),
+            html.Div(
+                [
+                    html.H2(names.area("districts", code), id="district-title"),
+                    dcc.RadioItems(
+                        id="district-period",
+                        value="30d",
+                        inline=True,
+                        options=[{"label": t(f"period.{p}"), "value": p} for p in PERIODS],
+                    ),
+                    dcc.RadioItems(
+                        id="district-metric",
+                        value="open",
+                        inline=True,
+                        options=[{"label": t(f"legend.metric.{m}"), "value": m} for m in METRICS],
+                    ),
+                    html.Div(exports, className="exports"),
+                ],
+                className="district-head",
+            ),
+            html.Div(id="district-kpis", className="kpis small"),
+            html.Div(
+                [
+                    html.Div(
+                        city_map("district", svc.basemap, svc.layers.bounds((code,)), t, at=parse_at(at)),
+                        className="review-map",
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("district.cell_cases"), id="district-cell-title"),
+                            dash_table.DataTable(
+                                id="district-cell-cases",
+                                page_size=10,
+                                style_as_list_view=True,
+                                columns=[
+                                    {"name": t(f"queue.{c}"), "id": c} for c in ("no", "state", "matter", "reported")
+                                ],
+                            ),
+                            html.H3(t("district.squads")),
+                            html.Div(id="district-squads"),
+                            html.H3(t("district.departments")),
+                            html.Div(id="district-departments"),
+                        ],
+                        className="review-side",
+                    ),
+                ],
+                className="review-body",
+            ),
+        ],
+        className="page district",
+    )
+
+
+def _rate(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _table(rows: list[tuple[str, Figures]], name: Any) -> html.Table:
+    head = html.Tr(
+        [html.Th(t(k)) for k in ("table.unit", "kpi.reported", "kpi.closed", "kpi.open", "kpi.overdue", "kpi.on_time")]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(name(u)),
+                html.Td(f.reported),
+                html.Td(f.closed),
+                html.Td(f.open),
+                html.Td(f.overdue),
+                html.Td(_rate(f.on_time_rate)),
+            ]
+        )
+        for u, f in rows
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="league")
+
+
+@callback(
+    Output("district-kpis", "children"),
+    Output("district-squads", "children"),
+    Output("district-departments", "children"),
+    Input("district-period", "value"),
+    Input("district-tick", "n_intervals"),
+    State("district-code", "data"),
+)
+def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...]:
+    require("district", code)
+    r = review(services(), code, period)
+    f = r.total
+    kpis = [
+        html.Div(
+            [
+                html.Div(str(v), className="kpi-value", id=f"district-kpi-{k}"),
+                html.Div(t(f"kpi.{k}"), className="kpi-label"),
+            ],
+            className="kpi",
+        )
+        for k, v in (
+            ("reported", f.reported),
+            ("closed", f.closed),
+            ("open", f.open),
+            ("overdue", f.overdue),
+            ("on_time", _rate(f.on_time_rate)),
+        )
+    ]
+    return kpis, _table(r.squads, names.squad), _table(r.departments, names.department)
+
+
+@callback(
+    *maps.outputs("district"),
+    Input("district-map", "bounds"),
+    Input("district-map", "zoom"),
+    State("district-map", "center"),
+    Input("district-metric", "value"),
+    Input("district-period", "value"),
+    Input("district-tick", "n_intervals"),
+    State("district-code", "data"),
+)
+def refresh_map(
+    bounds: Any, zoom: float | None, center: Any, metric: str, period: str, _t: Any, code: str
+) -> list[Any]:
+    require("district", code)
+    if not bounds and not center:
+        raise dash.exceptions.PreventUpdate
+    svc = services()
+    metric = metric if metric in METRICS else "open"
+    counts = review(svc, code, period).repeats if metric == "repeat" else None
+    now = svc.workflow.clock()
+    props = map_props(svc, View(districts=(code,)), bounds, zoom, now, metric=metric, counts=counts, center=center)
+    return maps.values(props)
+
+
+@callback(
+    Output("district-cell-cases", "data"),
+    Output("district-cell-title", "children"),
+    Input("district-cells", "clickData"),
+    State("district-period", "value"),
+    State("district-code", "data"),
+    prevent_initial_call=True,
+)
+def drill_down(click: dict[str, Any] | None, period: str, code: str) -> tuple[Any, ...]:
+    require("district", code)
+    cell = str(((click or {}).get("properties") or {}).get("code") or "")
+    if not cell.startswith(code):
+        raise dash.exceptions.PreventUpdate  # not a cell of this district
+    r = review(services(), code, period)
+    tz = services().workflow.calendar.tz
+    rows = [
+        {
+            "no": f.case_no,
+            "state": t(f"state.{f.state}"),
+            "matter": names.matter(f.matter),
+            "reported": f"{f.reported_at.astimezone(tz):%m-%d %H:%M}",
+        }
+        for f in cell_cases(r, cell)
+    ]
+    return rows, t("district.cell_cases_of", cell=cell, n=len(rows))

@@ -1,0 +1,30 @@
+"""The map's callback outputs, shared by every page that shows layers.map.city_map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Output
+
+FIELDS = (
+    ("areas", "url", "areas_url"),
+    ("areas", "hideout", "areas_hideout"),
+    ("cells", "url", "cells_url"),
+    ("cells", "hideout", "cells_hideout"),
+    ("cases", "data", "cases"),
+    ("hotspots", "data", "hotspots"),
+)
+EMPTY = {"type": "FeatureCollection", "features": []}
+
+
+def outputs(prefix: str) -> list[Output]:
+    return [Output(f"{prefix}-{c}", p) for c, p, _ in FIELDS] + [
+        Output(f"{prefix}-areas", "data"),
+        Output(f"{prefix}-cells", "data"),
+    ]
+
+
+def values(props: dict[str, Any]) -> list[Any]:
+    """The outputs' values, in order; an area or cell layer with no URL is emptied."""
+    out = [props[k] for _, _, k in FIELDS]
+    return [*out, EMPTY if props["areas_url"] is None else None, EMPTY if props["cells_url"] is None else None]

@@ -1,0 +1,58 @@
+"""The frame around every page: title, navigation for the user's role, language switch, sign-out."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from web.auth import PAGE_ROLES, Denied, current_user
+from web.i18n import language, t
+from web.services import services
+
+
+def city_name() -> str:
+    cfg = services().city
+    return cfg.name if language() == "zh" else cfg.name_en
+
+
+def nav() -> html.Nav:
+    user = current_user()
+    path = "/"
+    links = []
+    if user is not None:
+        if user.role in PAGE_ROLES["wall"]:
+            links.append(dcc.Link(t("nav.wall"), href="/wall", id="nav-wall"))
+        if user.role in PAGE_ROLES["dispatch"]:
+            links.append(dcc.Link(t("nav.dispatch"), href="/dispatch", id="nav-dispatch"))
+        if user.role in PAGE_ROLES["district"]:
+            layer = services().layers
+            codes = user.districts or tuple(sorted(layer.names["districts"]))
+            links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))
+    other = "en" if language() == "zh" else "zh"
+    right = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}?next={path}", id="nav-lang")]
+    if user is not None:
+        right += [
+            html.Span(f"{user.display_name or user.username} · {t(f'role.{user.role}')}", className="nav-user"),
+            html.A(t("nav.sign_out"), href="/auth/logout", id="nav-logout"),
+        ]
+    return html.Nav(
+        [
+            html.Div(
+                [html.Span("绣花", className="brand-zh"), html.Span(" Xiuhua · "), city_name()], className="brand"
+            ),
+            html.Div(links, className="nav-links"),
+            html.Span(t("app.synthetic_banner"), className="synthetic-badge", id="synthetic-badge"),
+            html.Div(right, className="nav-right"),
+        ],
+        className="top-nav",
+    )
+
+
+def shell() -> html.Div:
+    """The app layout (a function, so each page load sees the signed-in user and the chosen language)."""
+    return html.Div([nav(), dash.page_container], className=f"app lang-{language()}", lang=language())
+
+
+def forbidden(exc: Denied) -> html.Div:
+    """What a page shows instead of itself when the user may not open it (the server decided)."""
+    return html.Div([html.H2(t("error.forbidden")), html.P(str(exc))], className="page forbidden", id="forbidden")

@@ -1,0 +1,152 @@
+"""/wall: the command centre's big screen. Dark, hands-off, refreshes itself every 10 s without flicker and
+without touching the map's view (only the layers' data and the figures change)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dispatch.board import Snapshot, View
+from dispatch.stats import Figures, figures, league, top_matters
+from layers.map import city_map, parse_at
+from pages import maps
+from pages.shell import forbidden
+from web import names
+from web.auth import Denied, require
+from web.i18n import t
+from web.mapview import map_props
+from web.services import services
+
+dash.register_page(__name__, path="/wall", title="Xiuhua · wall")
+REFRESH_MS = 10_000
+KPIS = ("reported", "filed", "dispatched", "closed", "overdue", "at_risk")
+
+
+def layout(at: str | None = None, **_: Any) -> html.Div:
+    try:
+        require("wall")
+    except Denied as exc:
+        return forbidden(exc)
+    svc = services()
+    return html.Div(
+        [
+            dcc.Interval(id="wall-tick", interval=REFRESH_MS),
+            html.Div(id="wall-kpis", className="kpis"),
+            html.Div(
+                [
+                    html.Div(
+                        city_map("wall", svc.basemap, svc.layers.bounds(), t, zones=False, at=parse_at(at)),
+                        className="wall-map",
+                    ),
+                    html.Div(
+                        [
+                            html.H3(t("wall.league")),
+                            html.Div(id="wall-league"),
+                            html.H3(t("wall.top_matters")),
+                            html.Div(id="wall-matters"),
+                            html.H3(t("wall.feed")),
+                            html.Ul(id="wall-feed", className="feed"),
+                        ],
+                        className="wall-side",
+                    ),
+                ],
+                className="wall-body",
+            ),
+            html.Div(id="wall-updated", className="updated"),
+        ],
+        className="page wall dark",
+    )
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def wall_figures(snap: Snapshot) -> tuple[Figures, list[tuple[str, Figures]], list[tuple[str, int]]]:
+    wf = services().workflow
+    now = snap.statuses_at
+    facts = list(snap.facts)
+    return (
+        figures(wf, facts, snap.day_start, now),
+        league(wf, facts, snap.day_start, now),
+        top_matters(facts, snap.day_start, now, 8),
+    )
+
+
+@callback(
+    Output("wall-kpis", "children"),
+    Output("wall-league", "children"),
+    Output("wall-matters", "children"),
+    Output("wall-feed", "children"),
+    Output("wall-updated", "children"),
+    Input("wall-tick", "n_intervals"),
+)
+def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
+    require("wall")
+    board = services().board
+    snap = board.snapshot()
+    f, league, matters = board.memo(snap, "wall", wall_figures)
+    kpis = [
+        html.Div(
+            [
+                html.Div(str(getattr(f, k)), className="kpi-value", id=f"wall-kpi-{k}"),
+                html.Div(t(f"kpi.{k}"), className="kpi-label"),
+            ],
+            className=f"kpi kpi-{k}",
+        )
+        for k in KPIS
+    ]
+    kpis.append(
+        html.Div(
+            [
+                html.Div(_rate(f.on_time_rate), className="kpi-value", id="wall-kpi-on_time"),
+                html.Div(t("kpi.on_time"), className="kpi-label"),
+                html.Div(t("kpi.closed_only", rate=_rate(f.closed_only_rate)), className="kpi-note"),
+            ],
+            className="kpi kpi-rate",
+        )
+    )
+    head = html.Tr([html.Th(t(k)) for k in ("table.district", "kpi.open", "kpi.overdue", "kpi.on_time")])
+    rows = [
+        html.Tr(
+            [html.Td(names.area("districts", d)), html.Td(x.open), html.Td(x.overdue), html.Td(_rate(x.on_time_rate))]
+        )
+        for d, x in league
+    ]
+    table = html.Table([html.Thead(head), html.Tbody(rows)], className="league")
+    top = html.Ol([html.Li([names.matter(m), html.Span(str(n), className="count")]) for m, n in matters])
+    feed = [
+        html.Li(
+            [
+                html.Span(f"{fa.reported_at.astimezone(services().workflow.calendar.tz):%H:%M}", className="time"),
+                names.matter(fa.matter),
+                html.Span(names.area("subdistricts", fa.subdistrict), className="where"),
+            ],
+            className="feed-urgent" if fa.urgency == "urgent" else None,
+        )
+        for fa in sorted(snap.facts, key=lambda x: x.reported_at, reverse=True)[:8]
+    ]
+    updated = t("wall.updated", time=f"{snap.statuses_at.astimezone(services().workflow.calendar.tz):%H:%M:%S}")
+    return kpis, table, top, feed, updated
+
+
+@callback(
+    *maps.outputs("wall"),
+    Input("wall-tick", "n_intervals"),
+    Input("wall-map", "bounds"),
+    Input("wall-map", "zoom"),
+    State("wall-map", "center"),
+)
+def refresh_map(_tick: int | None, bounds: Any, zoom: float | None, center: Any) -> list[Any]:
+    require("wall")
+    if not bounds and not center:
+        raise dash.exceptions.PreventUpdate
+    svc = services()
+    return maps.values(map_props(svc, View(), bounds, zoom, _now(), center=center))
+
+
+def _now() -> datetime:
+    return services().workflow.clock()

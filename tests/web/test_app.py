@@ -1,0 +1,97 @@
+"""The app through Flask's test client: sign-in, server-side role and district checks, data routes, exports."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+
+from tests.web.conftest import sign_in
+
+pytestmark = pytest.mark.slow
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    r = client.get("/dispatch")
+    assert r.status_code == 303 and r.headers["Location"].startswith("/login?next=%2Fdispatch")
+    assert client.get("/api/layers/districts.geojson").status_code == 401
+    assert client.get("/export/district/350203/cases.csv").status_code == 401
+    assert client.get("/login").status_code == 200
+
+
+def test_wrong_password_and_open_redirects_are_refused(client):
+    r = sign_in(client, "dispatcher", "wrong")
+    assert r.status_code == 303 and "error=1" in r.headers["Location"]
+    r = client.post("/auth/login", data={"username": "dispatcher", "password": "xiuhua-demo", "next": "//evil.example"})
+    assert r.headers["Location"] == "/dispatch"  # not the foreign site
+
+
+def test_each_role_lands_on_its_page(client):
+    assert sign_in(client, "dispatcher").headers["Location"] == "/dispatch"
+    client.get("/auth/logout")
+    assert sign_in(client, "wall").headers["Location"] == "/wall"
+    client.get("/auth/logout")
+    assert sign_in(client, "head.350203").headers["Location"] == "/district/350203"
+
+
+def test_a_district_head_sees_only_their_district(client, app):
+    sign_in(client, "head.350203")
+    assert client.get("/export/district/350206/cases.csv").status_code == 403
+    assert client.get("/export/district/350206/layers.gpkg").status_code == 403
+    assert client.get("/api/layers/communities.geojson?d=350206").status_code == 403
+    own = json.loads(client.get("/api/layers/communities.geojson").data)
+    assert own["features"] and all(f["properties"]["code"].startswith("350203") for f in own["features"])
+    cells = client.get("/api/cells.geojson?bbox=118.0,24.4,118.2,24.6")
+    assert cells.status_code == 200
+    assert all(f["properties"]["code"].startswith("350203") for f in json.loads(cells.data)["features"])
+    # a callback asked for another district's data is refused on the server, whatever the layout showed
+    outs = [("district-kpis", "children"), ("district-squads", "children"), ("district-departments", "children")]
+    r = client.post(
+        "/_dash-update-component",
+        json={
+            "output": ".." + "...".join(f"{i}.{p}" for i, p in outs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outs],
+            "inputs": [{"id": "district-period", "property": "value", "value": "30d"},
+                       {"id": "district-tick", "property": "n_intervals", "value": None}],
+            "state": [{"id": "district-code", "property": "data", "value": "350206"}],
+            "changedPropIds": [],
+        },
+    )  # fmt: skip
+    assert r.status_code == 403
+
+
+def test_bad_map_requests_get_clear_answers(client):
+    sign_in(client, "dispatcher")
+    r = client.get("/api/cells.geojson?bbox=118,24,nope,25")
+    assert r.status_code == 400 and b"min_lon,min_lat,max_lon,max_lat" in r.data
+    assert client.get("/api/cells.geojson?bbox=117,23,119,26").status_code == 413  # the whole city: zoom in
+    assert client.get("/api/layers/secret.geojson").status_code == 404
+
+
+def test_responses_are_gzipped(client):
+    sign_in(client, "dispatcher")
+    r = client.get("/api/layers/communities.geojson", headers={"Accept-Encoding": "gzip"})
+    assert r.headers.get("Content-Encoding") == "gzip"
+
+
+def test_exports(client):
+    sign_in(client, "head.350203")
+    csv = client.get("/export/district/350203/cases.csv?days=7")
+    assert csv.status_code == 200 and csv.data.startswith(b"id,case_no,")
+    rows = csv.data.decode().splitlines()
+    assert len(rows) > 10 and all(",350203," in r for r in rows[1:])
+    xlsx = client.get("/export/district/350203/cases.xlsx?days=7")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    assert sheet.max_row == len(rows)
+    assert client.get("/export/district/350203/cases.csv?days=0").status_code == 400
+    html = client.get("/export/district/350203/map.html").data.decode()
+    assert "L.map(" in html or "L.map (" in html
+    # nothing is loaded from elsewhere (Leaflet's own attribution link is a link, not a load)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html.replace('href="https://leafletjs.com"', ""))
+    assert "<script src=" not in html and "leafletjs.com" in html  # Leaflet is inline
+    gpkg = client.get("/export/district/350203/layers.gpkg")
+    assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"

@@ -1,0 +1,60 @@
+"""Map data routes: the city's small layers whole, the grid by box. Scoped users get only their districts."""
+
+from __future__ import annotations
+
+import math
+
+import flask
+
+from layers.city import STATIC
+from web.auth import Denied, current_user
+from web.services import services
+
+bp = flask.Blueprint("api", __name__)
+GEOJSON = "application/geo+json"
+
+
+def scope_of(requested: str | None) -> tuple[str, ...]:
+    """The districts a data request covers: those asked for (each must be in the user's scope), else the
+    user's own scope (empty: the whole city)."""
+    user = current_user()
+    if user is None:
+        raise Denied("sign in first", 401)
+    asked = tuple(sorted(filter(None, (requested or "").split(","))))
+    for d in asked:
+        if not user.covers(d):
+            raise Denied(f"{user.username} may not see district {d}")
+    return asked or tuple(sorted(user.districts))
+
+
+def _geojson(text: str) -> flask.Response:
+    resp = flask.Response(text, mimetype=GEOJSON)
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
+
+
+@bp.get("/api/layers/<name>.geojson")
+def layer(name: str) -> flask.Response:
+    if name not in STATIC:
+        return flask.Response(f"no layer {name!r}; layers: {', '.join(STATIC)}", 404, mimetype="text/plain")
+    districts = scope_of(flask.request.args.get("d"))
+    return _geojson(services().layers.static(name, districts))
+
+
+@bp.get("/api/cells.geojson")
+def cells() -> flask.Response:
+    raw = flask.request.args.get("bbox", "")
+    try:
+        box = tuple(float(v) for v in raw.split(","))
+        if len(box) != 4 or not all(math.isfinite(v) for v in box) or box[0] > box[2] or box[1] > box[3]:
+            raise ValueError
+    except ValueError:
+        return flask.Response(f"bbox={raw!r} is not min_lon,min_lat,max_lon,max_lat", 400, mimetype="text/plain")
+    text = services().layers.cells(box, scope_of(flask.request.args.get("d")))  # type: ignore[arg-type]
+    if text is None:
+        return flask.Response("too many cells in this box: zoom in", 413, mimetype="text/plain")
+    return _geojson(text)
+
+
+def init(server: flask.Flask) -> None:
+    server.register_blueprint(bp)

@@ -1,0 +1,55 @@
+"""The district review's figures for a period: per cell (open, overdue, repeat problems), per squad and per
+lead department, and a cell's cases. Worked out once per board snapshot and shared by every viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dispatch.stats import Figures, figures, league, repeats
+from store.models import CaseFacts
+from web.services import Services
+
+PERIODS = {"7d": 7, "30d": 30}
+
+
+@dataclass(frozen=True)
+class Review:
+    district: str
+    since: datetime
+    now: datetime
+    facts: list[CaseFacts]
+    total: Figures
+    squads: list[tuple[str, Figures]]
+    departments: list[tuple[str, Figures]]
+    repeats: dict[str, dict[str, tuple[int, int]]]  # level -> unit -> (repeat cases, recurring matters)
+
+
+def review(svc: Services, district: str, period: str) -> Review:
+    """The figures of one district for a period ("7d" or "30d"; anything else means 30 days)."""
+    board = svc.board
+    snap = board.snapshot()
+    days = PERIODS.get(period, 30)
+
+    def compute(_: object) -> Review:
+        now = svc.workflow.clock()
+        since = board.day_start(now) - timedelta(days=days - 1)
+        facts = [f for f in svc.store.case_facts(active_since=since) if f.district == district]
+        wf = svc.workflow
+        return Review(
+            district,
+            since,
+            now,
+            facts,
+            figures(wf, facts, since, now),
+            league(wf, facts, since, now, by="squad"),
+            league(wf, facts, since, now, by="lead_department"),
+            {lv: repeats(facts, since, lv) for lv in ("subdistrict", "community", "cell")},
+        )
+
+    return board.memo(snap, f"review:{district}:{days}", compute)
+
+
+def cell_cases(r: Review, cell: str) -> list[CaseFacts]:
+    """The cases of one cell in the review's period (and any still open), newest first."""
+    return sorted((f for f in r.facts if f.cell == cell), key=lambda f: f.reported_at, reverse=True)

@@ -1,0 +1,32 @@
+"""What the app's pages and routes work with, built once by app.create_app and kept on the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import flask
+
+from cities.config import CityConfig
+from dispatch.board import Board
+from dispatch.workflow import Workflow
+from layers.basemap import Basemap
+from layers.city import CityLayers
+from store.base import Store
+
+KEY = "XIUHUA"
+
+
+@dataclass(frozen=True)
+class Services:
+    city: CityConfig
+    store: Store
+    workflow: Workflow
+    board: Board
+    layers: CityLayers
+    basemap: Basemap
+
+
+def services() -> Services:
+    """The services of the app handling the current request."""
+    found: Services = flask.current_app.config[KEY]
+    return found
