@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CITY ?= xiamen
 
-.PHONY: demo test bench lint install build-city clean figures
+.PHONY: demo test bench lint install build-city clean figures screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,20 @@ SOURCES := $(wildcard data/$(CITY)/*.csv data/$(CITY)/*.geojson data/$(CITY)/*.t
 $(GPKG): $(SOURCES) | $(STAMP)
 	$(BIN)/xiuhua build-city $(CITY)
 
-# The web app arrives with a later issue; today the demo builds the city, fills the embedded store with a
-# month of synthetic cases and demo accounts, and prints a summary.
+# The demo builds the city (when its sources changed), fills the embedded store with a month of synthetic cases
+# and demo accounts (when empty), and serves the app at http://127.0.0.1:8050 until Ctrl+C.
 demo: $(STAMP) $(GPKG)
 	$(BIN)/xiuhua db upgrade
 	$(BIN)/xiuhua seed-demo --if-empty
 	$(BIN)/xiuhua summary $(CITY)
+	$(BIN)/xiuhua serve --host 127.0.0.1 --port 8050 --demo
+
+# Screenshots of each page for the README (headless Debian chromium; a CJK font such as fonts-wqy-microhei
+# makes the Chinese labels legible).
+screenshots: $(STAMP) $(GPKG)
+	$(BIN)/xiuhua db upgrade
+	$(BIN)/xiuhua seed-demo --if-empty
+	$(BIN)/python docs/screenshots.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .

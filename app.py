@@ -15,6 +15,7 @@ from dispatch.board import Board
 from dispatch.context import open_workflow
 from layers.basemap import parse_basemap
 from layers.city import CityLayers
+from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
 from store.registry import open_store
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store.check_schema()
     cfg = load_config(settings.city, settings.data_dir)
     wf = open_workflow(store, cfg)
-    svc = Services(cfg, store, wf, Board(wf), CityLayers(wf.engine.city), basemap)
+    tiles = MBTiles(basemap.path) if basemap.path is not None else None
+    svc = Services(cfg, store, wf, Board(wf), CityLayers(wf.engine.city), basemap, tiles)
 
     server = flask.Flask(__name__)
     server.config.update(

@@ -726,11 +726,13 @@ def export_layer_cmd(name: str, fmt: str, out_path: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8050, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
-def serve_cmd(host: str, port: int, threads: int) -> None:
+@click.option("--demo", is_flag=True, help="Also print the demo accounts' password (for `make demo`).")
+def serve_cmd(host: str, port: int, threads: int, demo: bool) -> None:
     """Serve the web app (wall, dispatch console, district review) with waitress, a production WSGI server."""
     import waitress
 
     from app import create_app
+    from web.services import KEY
 
     with _clear_errors():
         console.print("loading the city and the store …")
@@ -738,6 +740,16 @@ def serve_cmd(host: str, port: int, threads: int) -> None:
             app = create_app(_settings())
         except ValueError as exc:  # a setting that is not valid (XIUHUA_BASEMAP …)
             raise click.UsageError(str(exc)) from None
+        users = app.server.config[KEY].store.list_users()
+    by_role: dict[str, list[str]] = {}
+    for u in users:
+        if u.active:
+            by_role.setdefault(u.role, []).append(u.username)
+    for role, names in sorted(by_role.items()):
+        shown = ", ".join(names[:4]) + (f" … ({len(names)} in all)" if len(names) > 4 else "")
+        out.print(f"  {role:<14} {shown}")
+    if demo:
+        out.print(f"demo accounts' password: {DEMO_PASSWORD} (synthetic demo data only)")
     out.print(f"Xiuhua serving {_settings().database_url} at http://{host}:{port}/ (Ctrl+C stops)")
     waitress.serve(app.server, host=host, port=port, threads=threads, ident="xiuhua", _quiet=True)
 

@@ -56,5 +56,18 @@ def cells() -> flask.Response:
     return _geojson(text)
 
 
+@bp.get("/tiles/<int:z>/<int:x>/<int:y>")
+def tile(z: int, x: int, y: int) -> flask.Response:
+    svc = services()
+    if svc.tiles is None:
+        return flask.Response("no MBTiles basemap is configured (XIUHUA_BASEMAP=mbtiles:<path>)", 404)
+    data = svc.tiles.tile(z, x, y) if 0 <= z <= 24 and 0 <= x < (1 << z) and 0 <= y < (1 << z) else None
+    if data is None:
+        return flask.Response(status=204)  # outside the file's coverage: the map shows the sea colour
+    resp = flask.Response(data, mimetype=svc.tiles.mimetype)
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
 def init(server: flask.Flask) -> None:
     server.register_blueprint(bp)

@@ -11,6 +11,7 @@ from dispatch.board import Board
 from dispatch.workflow import Workflow
 from layers.basemap import Basemap
 from layers.city import CityLayers
+from layers.mbtiles import MBTiles
 from store.base import Store
 
 KEY = "XIUHUA"
@@ -24,6 +25,7 @@ class Services:
     board: Board
     layers: CityLayers
     basemap: Basemap
+    tiles: MBTiles | None = None  # the local MBTiles file, when the basemap is one
 
 
 def services() -> Services:

@@ -120,3 +120,17 @@ def test_a_district_head_cannot_open_another_district(chrome, base_url):
     chrome.get(base_url + "/dispatch")
     wait_for(chrome, lambda d: css(d, "#forbidden"), 30)
     time.sleep(0.5)
+
+
+def test_the_browser_shifts_to_gcj02_as_geo_does(chrome, base_url):
+    # with a GCJ-02 basemap the browser shifts every layer for display; it must agree with geo/ (which the
+    # server uses to shift back) to well under a metre, or incidents would sit off their streets
+    from geo.chinacoords import wgs84_to_gcj02
+
+    sign_in(chrome, base_url, "wall", DEMO_PASSWORD, "/wall")
+    wait_for(chrome, lambda d: d.execute_script("return !!(window.xiuhua && window.xiuhua.gcj)"), 30)
+    points = [(118.0894, 24.4798), (117.9, 24.7), (118.3, 24.55), (2.35, 48.85)]
+    got = chrome.execute_script("return arguments[0].map(p => window.xiuhua.gcj(p[0], p[1]))", points)
+    for (lon, lat), (glon, glat) in zip(points, got, strict=True):
+        elon, elat = wgs84_to_gcj02([lon], [lat])
+        assert abs(glon - float(elon[0])) < 1e-8 and abs(glat - float(elat[0])) < 1e-8

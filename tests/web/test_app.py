@@ -68,6 +68,7 @@ def test_bad_map_requests_get_clear_answers(client):
     assert r.status_code == 400 and b"min_lon,min_lat,max_lon,max_lat" in r.data
     assert client.get("/api/cells.geojson?bbox=117,23,119,26").status_code == 413  # the whole city: zoom in
     assert client.get("/api/layers/secret.geojson").status_code == 404
+    assert client.get("/tiles/1/1/1").status_code == 404  # no MBTiles basemap configured
 
 
 def test_responses_are_gzipped(client):
