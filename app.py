@@ -4,6 +4,7 @@ Dash app. Nothing happens at import time; `xiuhua serve` runs the result under w
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,6 +38,21 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def _server_timing(server: flask.Flask) -> None:
+    """Every response says how long the app worked on it (Server-Timing), for operators and the benchmarks."""
+
+    @server.before_request
+    def _start() -> None:
+        flask.g.xiuhua_t0 = time.perf_counter()
+
+    @server.after_request
+    def _stop(resp: flask.Response) -> flask.Response:
+        t0 = flask.g.get("xiuhua_t0")
+        if t0 is not None:
+            resp.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - t0) * 1000:.1f}"
+        return resp
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> dash.Dash:
     """The app for a city and a store; refuses a store whose schema is out of date."""
     settings = settings or Settings.from_env()
@@ -47,6 +63,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     wf = open_workflow(store, cfg)
     tiles = MBTiles(basemap.path) if basemap.path is not None else None
     svc = Services(cfg, store, wf, Board(wf), CityLayers(wf.engine.city), basemap, tiles)
+    svc.board.snapshot()  # built now, so the first visitor does not wait for it
 
     server = flask.Flask(__name__)
     server.config.update(
@@ -65,6 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         ],
         COMPRESS_MIN_SIZE=500,
     )
+    _server_timing(server)
     auth.init(server)
     api.init(server)
     exports.init(server)

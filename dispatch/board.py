@@ -107,7 +107,7 @@ class Snapshot:
 def _snapshot(wf: Workflow, facts: Sequence[CaseFacts], revision: int, day_start: datetime, now: datetime) -> Snapshot:
     facts = tuple(sorted(facts, key=lambda f: f.id))
     is_open = np.array([f.state not in CLOSED for f in facts], dtype=bool)
-    status = [wf.deadline(f, now) if o else None for f, o in zip(facts, is_open, strict=True)]
+    _, at_risk, overdue = wf.deadline_flags(facts, now)
 
     def col(values: Sequence[object]) -> NDArray[np.object_]:
         out = np.empty(len(values), dtype=object)
@@ -132,8 +132,8 @@ def _snapshot(wf: Workflow, facts: Sequence[CaseFacts], revision: int, day_start
         lat=np.array([f.lat for f in facts], dtype=float),
         reported_s=np.array([f.reported_at.timestamp() for f in facts], dtype=float),
         is_open=is_open,
-        overdue=np.array([bool(s and s.overdue) for s in status], dtype=bool),
-        at_risk=np.array([bool(s and s.at_risk) for s in status], dtype=bool),
+        overdue=overdue,
+        at_risk=at_risk,
         column=column,
     )
 

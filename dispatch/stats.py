@@ -47,15 +47,15 @@ def figures(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime
 
     closed = [f for f in facts if f.state == "closed" and within(f.closed_at)]
     open_ = [f for f in facts if f.state not in CLOSED]
-    status = [wf.deadline(f, now) for f in open_]
+    _, at_risk, overdue = wf.deadline_flags(open_, now)
     return Figures(
         reported=sum(within(f.reported_at) for f in facts),
         filed=sum(within(f.filed_at) for f in facts),
         dispatched=sum(within(f.dispatched_at) for f in facts),
         closed=len(closed),
         open=len(open_),
-        overdue=sum(s.overdue for s in status),
-        at_risk=sum(s.at_risk for s in status),
+        overdue=int(overdue.sum()),
+        at_risk=int(at_risk.sum()),
         closed_on_time=sum(f.closed_on_time is True for f in closed),
         closed_late=sum(f.closed_on_time is False for f in closed),
     )

@@ -8,11 +8,12 @@ transaction, so two people acting at once cannot both win.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dispatch.calendar import WorkingCalendar, parse_allowance
@@ -39,6 +40,7 @@ OPEN = (
 CLOSED = ("closed", "voided")
 SOURCES = ("supervisor", "hotline", "video", "citizen", "media", "superior")
 URGENCIES = ("normal", "urgent")
+UNTIMED = ("handled", "checking", "checked")  # the unit is done: its clock no longer runs
 RUNNING = ("dispatched", "return_requested", "extension_requested", "park_requested", "void_requested")
 
 
@@ -337,10 +339,29 @@ class Workflow:
         raise Invalid(f"case {case.case_no} has no void request to reject")
 
     # -- deadlines ---------------------------------------------------------------------------------
+    def deadline_flags(
+        self, cases: Sequence[Case | CaseFacts], now: datetime
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`deadline` for many cases at once: working seconds left (NaN where no clock runs), at risk, overdue."""
+        n = len(cases)
+        runs = np.array(
+            [c.deadline_at is not None and c.state not in CLOSED and c.state not in UNTIMED for c in cases], dtype=bool
+        )
+        due = np.array([c.deadline_at.timestamp() if c.deadline_at else np.nan for c in cases], dtype=float)
+        at = np.array([(c.paused_at or now).timestamp() for c in cases], dtype=float)
+        allowance = np.array([c.work_seconds or 3600.0 for c in cases], dtype=float)
+        left = np.full(n, np.nan)
+        if runs.any():
+            left[runs] = self.calendar.between_many(at[runs], due[runs])
+        with np.errstate(invalid="ignore"):
+            at_risk = runs & (left >= 0) & (left < np.maximum(allowance / 5, 3600.0))
+            overdue = runs & (left < 0)
+        return left, at_risk, overdue
+
     def deadline(self, case: Case | CaseFacts, now: datetime | None = None) -> DeadlineStatus:
         """Deadline, working time left, at-risk (under a fifth of the allowance, or an hour) and overdue."""
         now = now or self.clock()
-        if case.deadline_at is None or case.state in CLOSED or case.state in ("handled", "checking", "checked"):
+        if case.deadline_at is None or case.state in CLOSED or case.state in UNTIMED:
             return DeadlineStatus(case.deadline_at, None, False, False, False)
         at = case.paused_at or now
         left = self.calendar.between(at, case.deadline_at)

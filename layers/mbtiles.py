@@ -31,8 +31,12 @@ class MBTiles:
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         """The tile at XYZ (z, x, y), or None; MBTiles rows count from the south (TMS)."""
-        row = self._db().execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-            (z, x, (1 << z) - 1 - y),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, (1 << z) - 1 - y),
+            )
+            .fetchone()
+        )
         return bytes(row[0]) if row else None

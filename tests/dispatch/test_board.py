@@ -54,6 +54,10 @@ def test_snapshot_follows_the_store(store, engine, city):
     # four days on, the dispatched case is overdue; statuses move with the clock without any data change
     clock["now"] = START + timedelta(days=4)
     snap = board.snapshot()
+    # the vectorised deadline flags agree with the one-case answer
+    for i, f in enumerate(snap.facts):
+        one = wf.deadline(f, clock["now"])
+        assert (bool(snap.overdue[i]), bool(snap.at_risk[i])) == (one.overdue, one.at_risk)
     assert snap.count_by("district", snap.select(View(), clock["now"]))["350203"] == (2, 1)
     assert list(snap.select(View(within_h=1), clock["now"])) == []
 

@@ -64,3 +64,27 @@ def test_add_and_between_are_inverse(start, seconds):
     end = CAL.add(s, seconds)
     assert CAL.between(s, end) == pytest.approx(seconds, abs=1e-6)
     assert end >= s and CAL.between(s, end - timedelta(seconds=1)) < seconds
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 120 * 24 * 3600), st.integers(-20 * 24 * 3600, 20 * 24 * 3600)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_between_many_is_between(pairs):
+    # the vectorised form (a cumulative sum over periods) answers exactly as the loop does, either direction,
+    # across weekends, the Spring Festival and National Day, and at period edges
+    import numpy as np
+
+    origin = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    starts = np.array([origin + s for s, _ in pairs], dtype=float)
+    ends = starts + np.array([d for _, d in pairs], dtype=float)
+    got = CAL.between_many(starts, ends)
+    want = [
+        CAL.between(datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC))
+        for a, b in zip(starts, ends, strict=True)
+    ]
+    assert np.allclose(got, want, atol=1e-6)
