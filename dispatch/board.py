@@ -55,6 +55,10 @@ class Snapshot:
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     reported_s: NDArray[np.float64]  # POSIX seconds
+    filed_s: NDArray[np.float64]  # NaN where not yet
+    dispatched_s: NDArray[np.float64]
+    closed_s: NDArray[np.float64]
+    on_time: NDArray[np.int8]  # 1 closed on time, 0 late, -1 not known
     is_open: NDArray[np.bool_]
     overdue: NDArray[np.bool_]
     at_risk: NDArray[np.bool_]
@@ -104,8 +108,15 @@ class Snapshot:
         return [(float(a), float(b), int(c), int(d)) for a, b, c, d in zip(mx, my, n, o, strict=True)]
 
 
-def _snapshot(wf: Workflow, facts: Sequence[CaseFacts], revision: int, day_start: datetime, now: datetime) -> Snapshot:
+def snapshot_of(
+    wf: Workflow, facts: Sequence[CaseFacts], now: datetime, revision: int = 0, day_start: datetime | None = None
+) -> Snapshot:
+    """Case records as arrays, with their deadline positions at `now`."""
     facts = tuple(sorted(facts, key=lambda f: f.id))
+
+    def seconds(values: Sequence[datetime | None]) -> NDArray[np.float64]:
+        return np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
+
     is_open = np.array([f.state not in CLOSED for f in facts], dtype=bool)
     _, at_risk, overdue = wf.deadline_flags(facts, now)
 
@@ -121,16 +132,20 @@ def _snapshot(wf: Workflow, facts: Sequence[CaseFacts], revision: int, day_start
         "matter_class": col([f.matter[:2] for f in facts]),
         "source": col([f.source for f in facts]),
         "urgency": col([f.urgency for f in facts]),
-        **{level: col([getattr(f, level) for f in facts]) for level in LEVELS},
+        **{name: col([getattr(f, name) for f in facts]) for name in (*LEVELS, "squad", "lead_department")},
     }
     return Snapshot(
         facts=facts,
         revision=revision,
-        day_start=day_start,
+        day_start=day_start or now,
         statuses_at=now,
         lon=np.array([f.lon for f in facts], dtype=float),
         lat=np.array([f.lat for f in facts], dtype=float),
-        reported_s=np.array([f.reported_at.timestamp() for f in facts], dtype=float),
+        reported_s=seconds([f.reported_at for f in facts]),
+        filed_s=seconds([f.filed_at for f in facts]),
+        dispatched_s=seconds([f.dispatched_at for f in facts]),
+        closed_s=seconds([f.closed_at for f in facts]),
+        on_time=np.array([-1 if f.closed_on_time is None else int(f.closed_on_time) for f in facts], dtype=np.int8),
         is_open=is_open,
         overdue=overdue,
         at_risk=at_risk,
@@ -160,14 +175,14 @@ class Board:
         with self._lock:
             snap, revision, start = self._snap, store.revision(), self.day_start(now)
             if snap is None or snap.day_start != start:
-                snap = _snapshot(self.wf, store.case_facts(active_since=start), revision, start, now)
+                snap = snapshot_of(self.wf, store.case_facts(active_since=start), now, revision, start)
             elif revision != snap.revision:
                 changed = {f.id: f for f in store.case_facts(changed_after=snap.revision)}
                 kept = [f for f in snap.facts if f.id not in changed]
                 fresh = [f for f in changed.values() if f.state not in CLOSED or _today(f, start)]
-                snap = _snapshot(self.wf, kept + fresh, revision, start, now)
+                snap = snapshot_of(self.wf, kept + fresh, now, revision, start)
             elif (now - snap.statuses_at) > timedelta(seconds=STATUS_TTL_S):
-                snap = _snapshot(self.wf, snap.facts, revision, start, now)
+                snap = snapshot_of(self.wf, snap.facts, now, revision, start)
             self._snap = snap
             return snap
 

@@ -114,7 +114,8 @@ class WorkingCalendar:
             inside = np.clip(t - a_arr[j], 0.0, b_arr[j] - a_arr[j])
             return np.where(i >= 0, before[j] + inside, 0.0)
 
-        return worked(end_s) - worked(start_s)
+        left: np.ndarray = worked(end_s) - worked(start_s)
+        return left
 
 
 def parse_allowance(text: str, calendar: WorkingCalendar) -> float:

@@ -7,10 +7,15 @@ Counting only closed cases shows 100 % while overdue cases pile up (the lesson o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dispatch.workflow import CLOSED, Workflow
+import numpy as np
+from numpy.typing import NDArray
+
+from dispatch.board import Snapshot, snapshot_of
+from dispatch.workflow import Workflow
 from store.models import CaseFacts
 
 
@@ -39,43 +44,53 @@ class Figures:
         return self.closed_on_time / total if total else None
 
 
-def figures(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime) -> Figures:
-    """Counts for the period from `since` to `now`, and the deadline position of every open case now."""
+def tally(snap: Snapshot, since: datetime, now: datetime, mask: NDArray[np.bool_] | None = None) -> Figures:
+    """Counts for the period from `since` to `now` over a snapshot (or the cases `mask` picks), and the deadline
+    position of every open one as the snapshot has it; vectorised, so 100k cases take milliseconds."""
+    m = np.ones(len(snap.facts), dtype=bool) if mask is None else mask
+    lo, hi = since.timestamp(), now.timestamp()
 
-    def within(t: datetime | None) -> bool:
-        return t is not None and since <= t <= now
+    def within(t: NDArray[np.float64]) -> NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            return m & (t >= lo) & (t <= hi)
 
-    closed = [f for f in facts if f.state == "closed" and within(f.closed_at)]
-    open_ = [f for f in facts if f.state not in CLOSED]
-    _, at_risk, overdue = wf.deadline_flags(open_, now)
+    closed = within(snap.closed_s) & (snap.column["state"] == "closed")
+    open_ = m & snap.is_open
     return Figures(
-        reported=sum(within(f.reported_at) for f in facts),
-        filed=sum(within(f.filed_at) for f in facts),
-        dispatched=sum(within(f.dispatched_at) for f in facts),
-        closed=len(closed),
-        open=len(open_),
-        overdue=int(overdue.sum()),
-        at_risk=int(at_risk.sum()),
-        closed_on_time=sum(f.closed_on_time is True for f in closed),
-        closed_late=sum(f.closed_on_time is False for f in closed),
+        reported=int(within(snap.reported_s).sum()),
+        filed=int(within(snap.filed_s).sum()),
+        dispatched=int(within(snap.dispatched_s).sum()),
+        closed=int(closed.sum()),
+        open=int(open_.sum()),
+        overdue=int((open_ & snap.overdue).sum()),
+        at_risk=int((open_ & snap.at_risk).sum()),
+        closed_on_time=int((closed & (snap.on_time == 1)).sum()),
+        closed_late=int((closed & (snap.on_time == 0)).sum()),
     )
+
+
+def league_of(snap: Snapshot, since: datetime, now: datetime, by: str = "district") -> list[tuple[str, Figures]]:
+    """Figures per district (or squad, lead_department …), best honest on-time rate first; units with nothing to
+    rate last."""
+    codes = snap.column[by]
+    units = sorted({str(c) for c in codes if c})
+    rows = [(u, tally(snap, since, now, codes == u)) for u in units]
+    return sorted(rows, key=lambda r: (r[1].on_time_rate is None, -(r[1].on_time_rate or 0.0), r[0]))
+
+
+def figures(wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime) -> Figures:
+    """`tally` over a list of case records, with deadline positions at `now`."""
+    return tally(snapshot_of(wf, facts, now), since, now)
 
 
 def league(
     wf: Workflow, facts: list[CaseFacts], since: datetime, now: datetime, by: str = "district"
 ) -> list[tuple[str, Figures]]:
-    """Figures per district (or squad, lead_department, subdistrict …), best honest on-time rate first;
-    units with nothing to rate last."""
-    groups: dict[str, list[CaseFacts]] = {}
-    for f in facts:
-        key = getattr(f, by)
-        if key:
-            groups.setdefault(key, []).append(f)
-    rows = [(k, figures(wf, fs, since, now)) for k, fs in sorted(groups.items())]
-    return sorted(rows, key=lambda r: (r[1].on_time_rate is None, -(r[1].on_time_rate or 0.0), r[0]))
+    """`league_of` over a list of case records."""
+    return league_of(snapshot_of(wf, facts, now), since, now, by)
 
 
-def repeats(facts: list[CaseFacts], since: datetime, level: str = "cell") -> dict[str, tuple[int, int]]:
+def repeats(facts: Sequence[CaseFacts], since: datetime, level: str = "cell") -> dict[str, tuple[int, int]]:
     """Repeat problems: per unit, the cases reported since `since` whose matter was reported there before in
     the period, and (second) how many distinct matters recur."""
     seen: dict[tuple[str, str], int] = {}
@@ -91,7 +106,7 @@ def repeats(facts: list[CaseFacts], since: datetime, level: str = "cell") -> dic
     return out
 
 
-def top_matters(facts: list[CaseFacts], since: datetime, now: datetime, n: int = 10) -> list[tuple[str, int]]:
+def top_matters(facts: Sequence[CaseFacts], since: datetime, now: datetime, n: int = 10) -> list[tuple[str, int]]:
     """The matters reported most in the period."""
     counts = Counter(f.matter for f in facts if since <= f.reported_at <= now)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import dash
+import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
 from dispatch.board import Snapshot, View
-from dispatch.stats import Figures, figures, league, top_matters
+from dispatch.stats import Figures, league_of, tally, top_matters
 from layers.map import city_map, parse_at
 from pages import maps
 from pages.shell import forbidden
@@ -65,14 +66,14 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def wall_figures(snap: Snapshot) -> tuple[Figures, list[tuple[str, Figures]], list[tuple[str, int]]]:
-    wf = services().workflow
+def wall_figures(snap: Snapshot) -> tuple[Figures, list[tuple[str, Figures]], list[tuple[str, int]], list[Any]]:
     now = snap.statuses_at
-    facts = list(snap.facts)
+    latest = [snap.facts[i] for i in np.argsort(-snap.reported_s, kind="stable")[:8]]
     return (
-        figures(wf, facts, snap.day_start, now),
-        league(wf, facts, snap.day_start, now),
-        top_matters(facts, snap.day_start, now, 8),
+        tally(snap, snap.day_start, now),
+        league_of(snap, snap.day_start, now),
+        top_matters(snap.facts, snap.day_start, now, 8),
+        latest,
     )
 
 
@@ -88,7 +89,7 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
     require("wall")
     board = services().board
     snap = board.snapshot()
-    f, league, matters = board.memo(snap, "wall", wall_figures)
+    f, league, matters, latest = board.memo(snap, "wall", wall_figures)
     kpis = [
         html.Div(
             [
@@ -127,7 +128,7 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
             ],
             className="feed-urgent" if fa.urgency == "urgent" else None,
         )
-        for fa in sorted(snap.facts, key=lambda x: x.reported_at, reverse=True)[:8]
+        for fa in latest
     ]
     updated = t("wall.updated", time=f"{snap.statuses_at.astimezone(services().workflow.calendar.tz):%H:%M:%S}")
     return kpis, table, top, feed, updated

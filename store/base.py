@@ -114,9 +114,14 @@ class Store(ABC):
         """A case's audit log, oldest first."""
 
     @abstractmethod
-    def case_facts(self, active_since: datetime | None = None, changed_after: int | None = None) -> list[CaseFacts]:
+    def case_facts(
+        self,
+        active_since: datetime | None = None,
+        changed_after: int | None = None,
+        districts: Sequence[str] | None = None,
+    ) -> list[CaseFacts]:
         """Light records of cases that are open, or were reported or closed since `active_since` (all if None);
-        with `changed_after`, only cases changed after that revision."""
+        with `changed_after`, only cases changed after that revision; with `districts`, only theirs."""
 
     @abstractmethod
     def count_by_state(self) -> dict[str, int]:

@@ -531,9 +531,16 @@ class SQLStore(Store):
             for r in rows
         ]
 
-    def case_facts(self, active_since: datetime | None = None, changed_after: int | None = None) -> list[CaseFacts]:
+    def case_facts(
+        self,
+        active_since: datetime | None = None,
+        changed_after: int | None = None,
+        districts: Sequence[str] | None = None,
+    ) -> list[CaseFacts]:
         cols = [cases.c[f] for f in CaseFacts.__dataclass_fields__]
         q = sa.select(*cols)
+        if districts is not None:
+            q = q.where(cases.c.district.in_(list(districts)))
         if changed_after is not None:
             # the event log's primary key finds the changed cases without a scan of cases
             q = q.where(cases.c.id.in_(sa.select(case_events.c.case_id).where(case_events.c.id > changed_after)))

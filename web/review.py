@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dispatch.stats import Figures, figures, league, repeats
+from dispatch.board import snapshot_of
+from dispatch.stats import Figures, league_of, repeats, tally
 from store.models import CaseFacts
 from web.services import Services
 
@@ -34,16 +35,16 @@ def review(svc: Services, district: str, period: str) -> Review:
     def compute(_: object) -> Review:
         now = svc.workflow.clock()
         since = board.day_start(now) - timedelta(days=days - 1)
-        facts = [f for f in svc.store.case_facts(active_since=since) if f.district == district]
-        wf = svc.workflow
+        facts = svc.store.case_facts(active_since=since, districts=[district])
+        snap = snapshot_of(svc.workflow, facts, now)
         return Review(
             district,
             since,
             now,
             facts,
-            figures(wf, facts, since, now),
-            league(wf, facts, since, now, by="squad"),
-            league(wf, facts, since, now, by="lead_department"),
+            tally(snap, since, now),
+            league_of(snap, since, now, by="squad"),
+            league_of(snap, since, now, by="lead_department"),
             {lv: repeats(facts, since, lv) for lv in ("subdistrict", "community", "cell")},
         )
 

@@ -160,6 +160,8 @@ def test_revision_grows_with_every_change_and_facts_match_cases(store):
     assert store.revision() == r2  # reading changes nothing
     assert [f.id for f in store.case_facts(changed_after=r1)] == [a.id]
     assert store.case_facts(changed_after=r2) == []
+    assert [f.id for f in store.case_facts(districts=["350203"])] == [a.id]
+    assert store.case_facts(districts=["350206"]) == []
     (facts,) = store.case_facts()
     case = store.get_case(a.id)
     for name in facts.__dataclass_fields__:
