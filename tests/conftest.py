@@ -151,3 +151,17 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
         "XIUHUA_SECRET_KEY": "test-secret",
         "XIUHUA_PASSWORD_PROFILE": "cheapest",
     }
+
+
+@pytest.fixture(scope="session")
+def app(demo_env):
+    """One app per test process (Dash imports the page modules once), on the seeded demo store."""
+    from app import create_app
+    from settings import Settings
+
+    return create_app(Settings.from_env(demo_env))
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
