@@ -35,7 +35,7 @@ PG_ADMIN = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
 
-def _postgis(name: str) -> str | None:
+def fresh_postgis(name: str) -> str | None:
     try:
         admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -70,7 +70,7 @@ def run(n_points: int, n_import: int, n_single: int = 300) -> None:
     engine = OwnershipEngine(city)
     calendar = WorkingCalendar.load(cfg.sources["calendar"])
     work = Path(tempfile.mkdtemp(prefix="xiuhua-bench-"))
-    pg = _postgis("xiuhua_bench")
+    pg = fresh_postgis("xiuhua_bench")
     backends = {"embedded": f"sqlite:///{work / 'bench.sqlite'}"} | ({"postgis": pg} if pg else {})
 
     print(f"\n== one case: report (ownership by geo/) + commit, {n_single} cases ==")
