@@ -12,10 +12,8 @@ import dash
 import flask
 
 from cities.config import load_config
-from dispatch.board import Board
 from dispatch.context import open_workflow
 from layers.basemap import parse_basemap
-from layers.city import CityLayers
 from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
@@ -60,9 +58,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store = store or open_store(settings.database_url)
     store.check_schema()
     cfg = load_config(settings.city, settings.data_dir)
-    wf = open_workflow(store, cfg)
     tiles = MBTiles(basemap.path) if basemap.path is not None else None
-    svc = Services(cfg, store, wf, Board(wf), CityLayers(wf.engine.city), basemap, tiles)
+    svc = Services(cfg, store, lambda: open_workflow(store, cfg), basemap, tiles)
     svc.board.snapshot()  # built now, so the first visitor does not wait for it
 
     server = flask.Flask(__name__)

@@ -13,7 +13,7 @@ dash.register_page(__name__, path="/login", title="Xiuhua · sign in")
 
 
 def layout(error: str | None = None, next: str | None = None, **_: Any) -> html.Div:
-    message = {"1": t("login.failed"), "role": t("login.no_page")}.get(error or "")
+    message = {"1": t("login.failed"), "role": t("login.no_page"), "locked": t("login.locked")}.get(error or "")
     return html.Div(
         html.Form(
             [

@@ -6,6 +6,9 @@ store on every request, so disabling an account or narrowing its districts takes
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from urllib.parse import urlencode
 
 import flask
@@ -87,15 +90,52 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+class Throttle:
+    """At most `limit` failed sign-ins per account and address in `window_s`; then refuse until they age out.
+    Per process, in memory: enough to stop guessing through one server (argon2 slows each guess too)."""
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._lock = threading.Lock()
+        self._failed: dict[tuple[str, str], deque[float]] = {}
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failed.setdefault(key, deque())
+        while times and times[0] < now - self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, key: tuple[str, str], now: float) -> bool:
+        with self._lock:
+            return len(self._recent(key, now)) >= self.limit
+
+    def failed(self, key: tuple[str, str], now: float) -> None:
+        with self._lock:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._failed.pop(key, None)
+
+
+THROTTLE = Throttle()
+
+
 @bp.post("/auth/login")
 def login() -> flask.Response:
     form = flask.request.form
     nxt = _safe_next(form.get("next"))
+    name = form.get("username", "").strip()
+    key, now = (name.lower(), flask.request.remote_addr or ""), time.monotonic()
+    if THROTTLE.blocked(key, now):
+        return flask.redirect("/login?" + urlencode({"error": "locked", **({"next": nxt} if nxt else {})}), 303)
     try:
-        user = services().store.authenticate(form.get("username", "").strip(), form.get("password", ""))
+        user = services().store.authenticate(name, form.get("password", ""))
     except Forbidden:
+        THROTTLE.failed(key, now)
         query = {"error": "1", **({"next": nxt} if nxt else {})}
         return flask.redirect("/login?" + urlencode(query), 303)
+    THROTTLE.succeeded(key)
     flask.session.clear()
     flask.session["user"] = user.username
     flask.session.permanent = True

@@ -28,6 +28,18 @@ def test_wrong_password_and_open_redirects_are_refused(client):
     assert r.headers["Location"] == "/dispatch"  # not the foreign site
 
 
+def test_guessing_is_throttled(client):
+    from web.auth import THROTTLE
+
+    for _ in range(THROTTLE.limit):
+        assert "error=1" in sign_in(client, "acceptor", "guess").headers["Location"]
+    # now even the right password is refused for a while, and the page says why
+    assert "error=locked" in sign_in(client, "acceptor").headers["Location"]
+    assert client.get("/dispatch").status_code == 303
+    THROTTLE.succeeded(("acceptor", "127.0.0.1"))  # (as the window passing would)
+    assert sign_in(client, "acceptor").headers["Location"] == "/wall"
+
+
 def test_each_role_lands_on_its_page(client):
     assert sign_in(client, "dispatcher").headers["Location"] == "/dispatch"
     client.get("/auth/logout")

@@ -123,3 +123,19 @@ def test_every_message_has_both_languages_and_every_key_used_exists():
         )
     with app.test_request_context(headers={"Cookie": "xiuhua_lang=zh"}):
         assert t("nav.wall") == "指挥大屏"
+
+
+def test_a_new_layer_version_is_picked_up_without_a_restart(svc, tmp_path):
+    from dispatch.layers import apply
+
+    before = svc.workflow
+    city = before.engine.city
+    assert not svc.follow_layers(force=True)  # nothing new
+    # the same vendor zones stored as a new version: no case changes owner, but the version is new
+    _, changes = apply(
+        svc.store, city, "vendor_zones", city.layers["vendor_zones"], tmp_path / "v.gpkg", "admin", before.clock()
+    )
+    assert changes == []
+    assert svc.follow_layers(force=True)
+    assert svc.workflow is not before and "vendor_zones:v" in svc.workflow.layer_version
+    assert svc.layers.city is svc.workflow.engine.city
