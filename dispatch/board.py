@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from dispatch.workflow import CLOSED, RUNNING, Workflow
+from dispatch.workflow import CLOSED, RUNNING, UNTIMED, Workflow
 from store.models import CaseFacts
 
 # the four stages a map legend shows for open cases
@@ -25,7 +25,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "waiting": ("reported", "verifying", "accepted", "filed"),
     "working": RUNNING,
     "parked": ("parked",),
-    "checking": ("handled", "checking", "checked"),
+    "checking": UNTIMED,
 }
 STAGE_OF = {state: stage for stage, states in STAGES.items() for state in states}
 LEVELS = ("district", "subdistrict", "community", "cell")
@@ -182,7 +182,9 @@ class Board:
                 fresh = [f for f in changed.values() if f.state not in CLOSED or _today(f, start)]
                 snap = snapshot_of(self.wf, kept + fresh, now, revision, start)
             elif (now - snap.statuses_at) > timedelta(seconds=STATUS_TTL_S):
-                snap = snapshot_of(self.wf, snap.facts, now, revision, start)
+                # the data is the same, only the clock moved: recompute the deadline flags alone
+                _, at_risk, overdue = self.wf.deadline_flags(snap.facts, now)
+                snap = replace(snap, statuses_at=now, at_risk=at_risk, overdue=overdue)
             self._snap = snap
             return snap
 

@@ -360,12 +360,7 @@ class Workflow:
 
     def deadline(self, case: Case | CaseFacts, now: datetime | None = None) -> DeadlineStatus:
         """Deadline, working time left, at-risk (under a fifth of the allowance, or an hour) and overdue."""
-        now = now or self.clock()
-        if case.deadline_at is None or case.state in CLOSED or case.state in UNTIMED:
+        (left,), (at_risk,), (overdue,) = self.deadline_flags([case], now or self.clock())
+        if np.isnan(left):  # no clock runs: no deadline yet, closed, or the unit is done
             return DeadlineStatus(case.deadline_at, None, False, False, False)
-        at = case.paused_at or now
-        left = self.calendar.between(at, case.deadline_at)
-        allowance = case.work_seconds or 3600.0
-        return DeadlineStatus(
-            case.deadline_at, left, 0 <= left < max(allowance / 5, 3600), left < 0, case.paused_at is not None
-        )
+        return DeadlineStatus(case.deadline_at, float(left), bool(at_risk), bool(overdue), case.paused_at is not None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -18,13 +19,12 @@ class Static:
     id_field: str
     name_field: str | None
     simplify_m: float
-    district_field: str = "district_code"
 
 
 # small enough to send whole (a few hundred KB at most, gzipped far less), once per browser
 STATIC: dict[str, Static] = {
-    "land": Static("land", "code", "name", 5, "code"),
-    "districts": Static("districts", "code", "name", 5, "code"),
+    "land": Static("land", "code", "name", 5),
+    "districts": Static("districts", "code", "name", 5),
     "subdistricts": Static("subdistricts", "code", "name", 5),
     "communities": Static("communities", "code", "name", 5),
     "squads": Static("squads", "id", "name", 5),
@@ -33,6 +33,12 @@ STATIC: dict[str, Static] = {
     "model_streets": Static("model_streets", "id", "name", 0),
 }
 CELL_LIMIT = 9000  # about 1.4 MB of GeoJSON, 200 KB gzipped: above this a viewport shows communities instead
+
+
+def of_districts(gdf: gpd.GeoDataFrame, layer: str, districts: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """The features of a city layer that belong to some districts (land and districts carry the code itself)."""
+    column = "code" if layer in ("land", "districts") else "district_code"
+    return gdf[gdf[column].astype(str).isin(districts)]
 
 
 class CityLayers:
@@ -63,7 +69,7 @@ class CityLayers:
             if key not in self._cache:
                 gdf = self.city.layers[spec.source]
                 if districts:
-                    gdf = gdf[gdf[spec.district_field].astype(str).isin(districts)]
+                    gdf = of_districts(gdf, spec.source, districts)
                 geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m))
                 ids = gdf[spec.id_field].astype(str)
                 names = gdf[spec.name_field] if spec.name_field else [None] * len(gdf)

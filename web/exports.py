@@ -15,6 +15,7 @@ import geopandas as gpd
 
 from dispatch.io import export_cases
 from dispatch.workflow import CLOSED
+from layers.city import of_districts
 from web.auth import require
 from web.services import services
 
@@ -76,12 +77,7 @@ def cases(code: str, fmt: str) -> flask.Response:
 
 def district_layers(code: str) -> dict[str, gpd.GeoDataFrame]:
     city = services().workflow.engine.city
-    out = {}
-    for name in LAYERS:
-        gdf = city.layers[name]
-        column = "code" if name == "districts" else "district_code"
-        out[name] = gdf[gdf[column].astype(str) == code]
-    return out
+    return {name: of_districts(city.layers[name], name, (code,)) for name in LAYERS}
 
 
 @bp.get("/export/district/<code>/layers.gpkg")
