@@ -1,0 +1,43 @@
+"""Size and character limits of every free-text field a user, a file or an API can send, in one place.
+
+The event log is append-only: whatever is accepted stays for good, so text is checked before it is stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from store.errors import Invalid
+
+# characters, per field
+LIMITS = {
+    "description": 2000,
+    "reason": 1000,
+    "disputed_owner": 32,
+    "unit": 32,
+    "reporter": 64,
+    "display_name": 128,
+    "username": 64,
+    "address": 255,
+}
+# control characters other than tab, line feed and carriage return: NUL breaks exports and PostgreSQL text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def bad_text(field: str, value: str) -> str | None:
+    """Why `value` cannot be stored in `field` (None if it can)."""
+    limit = LIMITS[field]
+    if len(value) > limit:
+        return f"{field} is {len(value)} characters long; at most {limit} are allowed"
+    found = _CONTROL.search(value)
+    if found:
+        return f"{field} contains a control character (U+{ord(found.group()):04X}) at position {found.start() + 1}"
+    return None
+
+
+def check_text(field: str, value: str) -> str:
+    """`value` if it may be stored in `field`; Invalid saying what is wrong otherwise."""
+    problem = bad_text(field, value)
+    if problem:
+        raise Invalid(problem)
+    return value
