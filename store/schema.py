@@ -159,3 +159,20 @@ layer_features = sa.Table(
     sa.Column("properties", sa.JSON, nullable=False),
     sa.Column("geom", AnyGeometry(), nullable=False),
 )
+
+sessions = sa.Table(
+    "sessions",  # server-side sign-in sessions: the cookie holds a random token, the table its hash
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # sha256 of the token
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("seen_at", utc_datetime(), nullable=False),
+)
+
+sign_in_attempts = sa.Table(
+    "sign_in_attempts",  # fixed-window counters of sign-in attempts, per account+address and per address
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_start", utc_datetime(), nullable=False, index=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
