@@ -3,9 +3,9 @@ Dash app. Nothing happens at import time; `xiuhua serve` runs the result under w
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import dash
@@ -18,7 +18,7 @@ from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
 from store.registry import open_store
-from web import api, auth, exports
+from web import api, auth, exports, headers
 from web.services import KEY, Services
 
 HERE = Path(__file__).resolve().parent
@@ -31,8 +31,9 @@ def secret_key(settings: Settings) -> str:
     path = settings.var_dir / "secret_key"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, not even briefly
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         SECRET_KEY=secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(days=30),  # a wall display stays signed in
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,  # forms and callbacks are small; a bigger body is refused (413)
         COMPRESS_MIMETYPES=[
             "text/html",
             "text/css",
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         COMPRESS_MIN_SIZE=500,
     )
     _server_timing(server)
-    auth.init(server)
+    auth.init(server, settings)
     api.init(server)
     exports.init(server)
     app = dash.Dash(
@@ -98,4 +99,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from pages.shell import shell  # the page modules are importable only once Dash has set pages up
 
     app.layout = shell
+    headers.init(server, app.csp_hashes(), basemap)
+    server.register_error_handler(404, _not_found)
     return app
+
+
+def _not_found(exc: Exception) -> flask.Response:
+    return flask.Response("not found", 404, mimetype="text/plain")

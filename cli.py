@@ -395,12 +395,23 @@ def users_add(
     username: str, role: str, districts: tuple[str, ...], unit: str | None, display_name: str, password_stdin: bool
 ) -> None:
     """Add an account (the password is hashed with argon2)."""
+    with _clear_errors():
+        _city_codes().check_account(role, districts, unit)
     password = _password(password_stdin)
     with _clear_errors(), _store() as store:
         user = store.add_user(username, password, role, districts, display_name, unit)
     out.print(
         f"added {user.username} ({user.role}{', districts ' + ','.join(user.districts) if user.districts else ''})"
     )
+
+
+def _city_codes() -> Any:
+    """The built city's district and unit codes, which accounts are checked against."""
+    from cities.codes import read_codes
+    from cities.config import load_config
+
+    s = _settings()
+    return read_codes(load_config(s.city, s.data_dir).gpkg)
 
 
 def _password(from_stdin: bool) -> str:
@@ -416,6 +427,7 @@ def _password(from_stdin: bool) -> str:
     "--district", "districts", multiple=True, help="The new district scope (repeatable); see --all-districts."
 )
 @click.option("--all-districts", is_flag=True, help="Clear the district scope: every district.")
+@click.option("--unit", default=None, help="The squad or department a unit account acts for.")
 @click.option("--disable", "active", flag_value=False, default=None, help="The account may no longer sign in.")
 @click.option("--enable", "active", flag_value=True, help="The account may sign in again.")
 @click.option("--password", "new_password", is_flag=True, help="Set a new password (asked, or --password-stdin).")
@@ -425,15 +437,18 @@ def users_set(
     role: str | None,
     districts: tuple[str, ...],
     all_districts: bool,
+    unit: str | None,
     active: bool | None,
     new_password: bool,
     password_stdin: bool,
 ) -> None:
-    """Change an account: role, district scope, enabled or not, password."""
+    """Change an account: role, district scope, unit, enabled or not, password. Any change signs it out."""
+    with _clear_errors():
+        _city_codes().check_account(role or "", districts, unit)
     password = _password(password_stdin) if (new_password or password_stdin) else None
     scope = [] if all_districts else (list(districts) or None)
     with _clear_errors(), _store() as store:
-        user = store.update_user(username, password=password, role=role, districts=scope, active=active)
+        user = store.update_user(username, password=password, role=role, districts=scope, active=active, unit=unit)
     out.print(
         f"{user.username}: {user.role}, districts {','.join(user.districts) or 'all'}, "
         f"{'enabled' if user.active else 'disabled'}"

@@ -1,12 +1,48 @@
-"""Typed settings from XIUHUA_* environment variables."""
+"""Typed settings from XIUHUA_* environment variables; a bad value is refused at start, naming the variable."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _int(e: dict[str, str] | os._Environ[str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = e.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a whole number from {lo} to {hi}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}={raw!r}: expected a whole number from {lo} to {hi}")
+    return value
+
+
+def _bool(e: dict[str, str] | os._Environ[str], name: str, default: bool) -> bool:
+    raw = e.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in TRUE:
+        return True
+    if raw.lower() in FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r}: expected true or false")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    found = []
+    for item in filter(None, (p.strip() for p in raw.split(","))):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"XIUHUA_TRUSTED_ORIGINS: {item!r} is not an origin like https://xiuhua.example.gov.cn")
+        found.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -18,6 +54,14 @@ class Settings:
     secret_key: str | None  # signs session cookies; None: a random key kept in var_dir/secret_key
     basemap: str  # "offline" (default), "osm", "tianditu", "amap", "xyz:<url template>" or "mbtiles:<path>"
     tianditu_key: str | None
+    # security
+    secure_cookies: bool = False  # cookies only over HTTPS: set it when a TLS proxy serves the app
+    session_idle_minutes: int = 480  # a session unused this long ends (a wall polls, so it stays)
+    session_max_hours: int = 168  # and every session ends this long after sign-in
+    sign_in_limit: int = 5  # attempts per account and address in the window
+    sign_in_address_limit: int = 30  # failed attempts per address in the window, over all accounts
+    sign_in_window_s: int = 300
+    trusted_origins: tuple[str, ...] = ()  # origins besides the app's own that may post (a proxy's public URL)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -31,4 +75,11 @@ class Settings:
             secret_key=e.get("XIUHUA_SECRET_KEY") or None,
             basemap=e.get("XIUHUA_BASEMAP", "offline"),
             tianditu_key=e.get("XIUHUA_TIANDITU_KEY") or None,
+            secure_cookies=_bool(e, "XIUHUA_SECURE_COOKIES", False),
+            session_idle_minutes=_int(e, "XIUHUA_SESSION_IDLE_MINUTES", 480, 1, 7 * 24 * 60),
+            session_max_hours=_int(e, "XIUHUA_SESSION_MAX_HOURS", 168, 1, 90 * 24),
+            sign_in_limit=_int(e, "XIUHUA_SIGN_IN_LIMIT", 5, 1, 1000),
+            sign_in_address_limit=_int(e, "XIUHUA_SIGN_IN_ADDRESS_LIMIT", 30, 1, 100_000),
+            sign_in_window_s=_int(e, "XIUHUA_SIGN_IN_WINDOW_S", 300, 1, 24 * 3600),
+            trusted_origins=_origins(e.get("XIUHUA_TRUSTED_ORIGINS", "")),
         )

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from dispatch.calendar import WorkingCalendar, parse_allowance
+from dispatch.limits import check_text
+from dispatch.policy import POLICY, Target, check
 from geo.ownership import Ownership, OwnershipEngine
 from store.base import Store
-from store.errors import Forbidden, Invalid, changed_by
+from store.errors import Invalid, changed_by
 from store.models import Case, CaseFacts, NewCase, User
 
 OPEN = (
@@ -46,51 +48,47 @@ RUNNING = ("dispatched", "return_requested", "extension_requested", "park_reques
 
 @dataclass(frozen=True)
 class Action:
+    """A step of the loop: the states it may start from and the state it leads to. Who may take it, and on which
+    cases, is the access policy's (dispatch/policy.py, entry "action.<name>")."""
+
     name: str
     from_states: tuple[str, ...]
     to_state: str | None  # None: stays where it is (urge), or back to where it was (reject_void)
-    roles: tuple[str, ...]
     needs_reason: bool = False
-    assignee_only: bool = False  # a unit may act only on cases dispatched to it
 
 
 ACTIONS = {
     a.name: a
     for a in (
-        Action("send_verify", ("reported",), "verifying", ("acceptor",)),
-        Action("verify", ("verifying",), "accepted", ("supervisor",)),
-        Action("accept", ("reported",), "accepted", ("acceptor",)),
-        Action("file", ("accepted",), "filed", ("shift_lead",)),
-        Action("dispatch", ("filed",), "dispatched", ("dispatcher",)),
-        Action("feedback", ("dispatched",), "handled", ("unit",), assignee_only=True),
-        Action("complete_stage", ("dispatched",), "dispatched", ("unit",), assignee_only=True),
-        Action("send_check", ("handled",), "checking", ("acceptor",)),
-        Action("check_pass", ("checking",), "checked", ("supervisor",)),
-        Action("check_fail", ("checking",), "dispatched", ("supervisor",), needs_reason=True),
-        Action("close", ("checked",), "closed", ("shift_lead",)),
-        Action("request_return", ("dispatched",), "return_requested", ("unit",), True, True),
-        Action("approve_return", ("return_requested",), "filed", ("dispatcher",)),
-        Action("reject_return", ("return_requested",), "dispatched", ("dispatcher",), True),
-        Action("request_extension", ("dispatched",), "extension_requested", ("unit",), True, True),
-        Action("approve_extension", ("extension_requested",), "dispatched", ("dispatcher",)),
-        Action("reject_extension", ("extension_requested",), "dispatched", ("dispatcher",), True),
-        Action("request_park", ("dispatched",), "park_requested", ("unit",), True, True),
-        Action("approve_park", ("park_requested",), "parked", ("dispatcher",)),
-        Action("reject_park", ("park_requested",), "dispatched", ("dispatcher",), True),
-        Action("unpark", ("parked",), "dispatched", ("dispatcher",)),
-        Action(
-            "request_void",
-            ("reported", "verifying", "accepted", "filed", "dispatched"),
-            "void_requested",
-            ("acceptor", "dispatcher", "unit"),
-            True,
-        ),
-        Action("approve_void", ("void_requested",), "voided", ("shift_lead",)),
-        Action("reject_void", ("void_requested",), None, ("shift_lead",), True),
-        Action("urge", OPEN, None, ("supervisor", "shift_lead", "dispatcher", "district_head"), True),
-        Action("self_handle", ("reported",), "closed", ("supervisor",)),
+        Action("send_verify", ("reported",), "verifying"),
+        Action("verify", ("verifying",), "accepted"),
+        Action("accept", ("reported",), "accepted"),
+        Action("file", ("accepted",), "filed"),
+        Action("dispatch", ("filed",), "dispatched"),
+        Action("feedback", ("dispatched",), "handled"),
+        Action("complete_stage", ("dispatched",), "dispatched"),
+        Action("send_check", ("handled",), "checking"),
+        Action("check_pass", ("checking",), "checked"),
+        Action("check_fail", ("checking",), "dispatched", needs_reason=True),
+        Action("close", ("checked",), "closed"),
+        Action("request_return", ("dispatched",), "return_requested", needs_reason=True),
+        Action("approve_return", ("return_requested",), "filed"),
+        Action("reject_return", ("return_requested",), "dispatched", needs_reason=True),
+        Action("request_extension", ("dispatched",), "extension_requested", needs_reason=True),
+        Action("approve_extension", ("extension_requested",), "dispatched"),
+        Action("reject_extension", ("extension_requested",), "dispatched", needs_reason=True),
+        Action("request_park", ("dispatched",), "park_requested", needs_reason=True),
+        Action("approve_park", ("park_requested",), "parked"),
+        Action("reject_park", ("park_requested",), "dispatched", needs_reason=True),
+        Action("unpark", ("parked",), "dispatched"),
+        Action("request_void", ("reported", "verifying", "accepted", "filed", "dispatched"), "void_requested", True),
+        Action("approve_void", ("void_requested",), "voided"),
+        Action("reject_void", ("void_requested",), None, needs_reason=True),
+        Action("urge", OPEN, None, needs_reason=True),
+        Action("self_handle", ("reported",), "closed"),
     )
 }
+assert set(POLICY) >= {f"action.{a}" for a in ACTIONS}, "every workflow action needs an access policy entry"
 
 
 @dataclass(frozen=True)
@@ -174,6 +172,7 @@ class Workflow:
         self.calendar = calendar
         self.clock = clock
         self.layer_version = layer_version
+        self._units: dict[str, frozenset[str]] = {}
         m = engine.city.matters.set_index("code")
         self.allowance = {code: parse_allowance(d, calendar) for code, d in m["deadline"].items()}
         # staged matters (私搭乱建: stop work -> penalty -> demolition): each stage has its own deadline
@@ -192,8 +191,9 @@ class Workflow:
 
     def check_report(self, actor: User, new: NewCase, owners: dict[str, Any] | None = None) -> dict[str, Any]:
         """Check a report and return its ownership answer (computed now unless given)."""
-        if actor.role not in ("supervisor", "acceptor", "admin"):
-            raise Forbidden(f"{actor.username} ({actor.role}) cannot register reports")
+        check(actor, "action.report")
+        check_text("description", new.description)
+        check_text("reporter", new.reporter)
         if new.source not in SOURCES:
             raise Invalid(f"unknown source {new.source!r}; sources: {', '.join(SOURCES)}")
         if new.urgency not in URGENCIES:
@@ -205,8 +205,7 @@ class Workflow:
         owners["layer_version"] = self.layer_version
         if owners["district"] is None:
             raise Invalid(f"({new.lon}, {new.lat}) lies outside the city")
-        if not actor.covers(owners["district"]):
-            raise Forbidden(f"{actor.username} may not report in district {owners['district']}")
+        check(actor, "action.report", Target(owners["district"]))
         return owners
 
     # -- every other action --------------------------------------------------------------------------
@@ -227,22 +226,67 @@ class Workflow:
         if spec is None:
             raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
         self._allowed(actor, case, spec, reason)
+        self._check_params(case, spec, params)
         return self._changes(actor, case, spec, now, reason, params)
 
+    def units_for(self, matter: str) -> frozenset[str]:
+        """The units a case of `matter` may be dispatched to: the city's squads (unless the matter is for its
+        departments only) and the matter's lead and supporting departments ("": every unit of the city)."""
+        found = self._units.get(matter)
+        if found is None:
+            city = self.engine.city
+            squads = set(city.layers["squads"]["id"].astype(str))
+            if not matter:  # every unit of the city
+                depts = set(city.departments["code"].astype(str))
+            else:
+                m = city.matters.set_index("code").loc[matter]
+                depts = {str(m["lead_department"]), *str(m["supporting_departments"] or "").split(";")}
+                squads = set() if m["squad_type"] == "none" else squads
+            found = self._units[matter] = frozenset(u for u in squads | depts if u and u != "nan")
+        return found
+
+    def _check_params(self, case: Case, spec: Action, params: dict[str, Any]) -> None:
+        """Parameters come from forms and APIs: check their types and values before anything uses them."""
+        unit = params.get("unit")
+        # besides the matter's own units, a case may go to the owner a returning unit named
+        disputed = {f.split(":", 1)[1] for f in case.flags if f.startswith("disputed:")}
+        if unit is not None and (not isinstance(unit, str) or unit not in self.units_for(case.matter) | disputed):
+            shown = unit if isinstance(unit, str) else type(unit).__name__
+            raise Invalid(
+                f"cannot dispatch case {case.case_no} to {str(shown)[:40]!r}: not a unit that handles "
+                f"matter {case.matter}",
+                code="dispatch.unit",
+                unit=str(shown)[:40],
+                matter=case.matter,
+            )
+        owner = params.get("disputed_owner")
+        if owner is not None:
+            if not isinstance(owner, str):
+                raise Invalid("disputed_owner must be text", code="param.type", name="disputed_owner")
+            check_text("disputed_owner", owner)
+            if owner not in self.units_for(""):
+                raise Invalid(
+                    f"disputed_owner {owner[:32]!r} is not a squad or department of this city",
+                    code="dispatch.unit",
+                    unit=owner[:32],
+                    matter=case.matter,
+                )
+        if "hours" in params:
+            try:
+                float(params["hours"])
+            except (TypeError, ValueError):
+                raise Invalid("hours must be a number", code="param.type", name="hours") from None
+
     def _allowed(self, actor: User, case: Case, spec: Action, reason: str) -> None:
-        if actor.role not in spec.roles:
-            raise Forbidden(f"{actor.username} ({actor.role}) cannot {spec.name}: that takes {' or '.join(spec.roles)}")
-        if not actor.covers(case.district):
-            raise Forbidden(f"case {case.case_no} is in district {case.district}, outside {actor.username}'s scope")
-        if spec.assignee_only and case.assignee != actor.unit:
-            raise Forbidden(f"case {case.case_no} is assigned to {case.assignee}, not to {actor.unit}")
+        check(actor, f"action.{spec.name}", Target(case.district, case.assignee))
         if case.state not in spec.from_states:
             raise Invalid(
                 f"cannot {spec.name} case {case.case_no}: it is {case.state}, "
                 f"and {spec.name} needs {' or '.join(spec.from_states)}"
             )
         if spec.needs_reason and not reason.strip():
-            raise Invalid(f"{spec.name} needs a reason")
+            raise Invalid(f"{spec.name} needs a reason", code="action.needs_reason", action=spec.name)
+        check_text("reason", reason)
         if spec.name == "accept" and case.source != "supervisor":
             raise Invalid(f"case {case.case_no} came from {case.source}: send it to a supervisor to verify first")
 

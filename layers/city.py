@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -32,6 +33,7 @@ STATIC: dict[str, Static] = {
     "storefront_zones": Static("storefront_zones", "id", None, 0),
     "model_streets": Static("model_streets", "id", "name", 0),
 }
+STATIC_CACHE_SIZE = 48  # whole layers per (layer, scope): the eight layers for six scopes
 CELL_LIMIT = 9000  # about 1.4 MB of GeoJSON, 200 KB gzipped: above this a viewport shows communities instead
 
 
@@ -47,7 +49,9 @@ class CityLayers:
     def __init__(self, city: City) -> None:
         self.city = city
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, tuple[str, ...]], str] = {}
+        # bounded (least recently used first out): the scope key is normalised by the caller, but an attacker
+        # (or 64 subsets of six districts) must not grow it without end
+        self._cache: OrderedDict[tuple[str, tuple[str, ...]], str] = OrderedDict()
         cells = city.layers["grid_cells"]
         self._cell_geoms = rounded(cells.geometry.values)
         self._cell_codes = cells["code"].astype(str).to_numpy()
@@ -64,18 +68,24 @@ class CityLayers:
     def static(self, name: str, districts: tuple[str, ...] = ()) -> str:
         """A whole small layer (only the features of `districts`, if given) as GeoJSON text."""
         spec = STATIC[name]
-        key = (name, districts)
+        key = (name, tuple(sorted(set(districts))))
         with self._lock:
-            if key not in self._cache:
-                gdf = self.city.layers[spec.source]
-                if districts:
-                    gdf = of_districts(gdf, spec.source, districts)
-                geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m))
-                ids = gdf[spec.id_field].astype(str)
-                names = gdf[spec.name_field] if spec.name_field else [None] * len(gdf)
-                props = [{"code": i, "name": n} for i, n in zip(ids, names, strict=True)]
-                self._cache[key] = feature_collection(geoms, props)
-            return self._cache[key]
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        gdf = self.city.layers[spec.source]
+        if districts:
+            gdf = of_districts(gdf, spec.source, key[1])
+        geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m))
+        ids = gdf[spec.id_field].astype(str)
+        names = gdf[spec.name_field] if spec.name_field else [None] * len(gdf)
+        props = [{"code": i, "name": n} for i, n in zip(ids, names, strict=True)]
+        text = feature_collection(geoms, props)
+        with self._lock:
+            self._cache[key] = text
+            while len(self._cache) > STATIC_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return text
 
     def _cell_hits(self, bbox: tuple[float, float, float, float], districts: tuple[str, ...]) -> np.ndarray:
         hits = self._tree.query(shapely.box(*bbox), predicate="intersects")

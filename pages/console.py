@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import dash
+import flask
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 
 from layers.map import city_map, parse_at
@@ -27,7 +28,7 @@ TICK_MS = 15_000
 
 def layout(at: str | None = None, **_: Any) -> html.Div:
     try:
-        require("dispatch")
+        require("page.dispatch")
     except Denied as exc:
         return forbidden(exc)
     svc = services()
@@ -89,6 +90,35 @@ def action_form() -> html.Div:
     )
 
 
+def whole(value: Any) -> int:
+    """An id or version from the browser: a whole number, or the request is refused (400), never a 500."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit() or len(str(value)) > 12:
+        flask.abort(400, "expected a whole number")
+    return int(value)
+
+
+def selected_id(selected: Any) -> int:
+    if not isinstance(selected, dict):
+        flask.abort(400, "expected a selected case")
+    return whole(selected.get("id"))
+
+
+def unit_of(value: Any) -> str | None:
+    """A unit code from the browser's dropdown: a string or nothing, else the request is refused (400)."""
+    if value is not None and not isinstance(value, str):
+        flask.abort(400, "expected a unit code")
+    return value or None
+
+
+def text(value: Any) -> str:
+    """Free text from the browser: a string (or nothing), else the request is refused (400)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        flask.abort(400, "expected text")
+    return value
+
+
 def _when(at: datetime | None) -> str:
     return "—" if at is None else f"{at.astimezone(services().workflow.calendar.tz):%m-%d %H:%M}"
 
@@ -100,7 +130,7 @@ def _when(at: datetime | None) -> str:
     *filters.inputs("dispatch"),
 )
 def refresh_queue(_changed: int, _tick: int | None, *values: Any) -> list[dict[str, Any]]:
-    user = require("dispatch")
+    user = require("page.dispatch")
     svc = services()
     rows = console.queue(svc, user, filters.view_of(*values), svc.workflow.clock())
     return [
@@ -124,12 +154,12 @@ def refresh_queue(_changed: int, _tick: int | None, *values: Any) -> list[dict[s
     prevent_initial_call=True,
 )
 def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[str, Any]:
-    require("dispatch")
+    require("page.dispatch")
     if ctx.triggered_id == "dispatch-queue" and cell and cell.get("row_id") is not None:
-        return {"id": int(cell["row_id"])}
+        return {"id": whole(cell["row_id"])}
     props = (click or {}).get("properties") or {}
     if ctx.triggered_id == "dispatch-cases" and not props.get("cluster") and props.get("id") is not None:
-        return {"id": int(props["id"])}
+        return {"id": whole(props["id"])}
     raise dash.exceptions.PreventUpdate  # a click on a cluster zooms in; it selects nothing
 
 
@@ -144,11 +174,11 @@ def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[st
     prevent_initial_call=True,
 )
 def show(selected: dict[str, Any] | None) -> tuple[Any, ...]:
-    user = require("dispatch")
+    user = require("page.dispatch")
     if not selected:
         raise dash.exceptions.PreventUpdate
     try:
-        p = console.panel(services(), user, int(selected["id"]))
+        p = console.panel(services(), user, selected_id(selected))
     except StoreError as exc:
         return html.P(str(exc), className="error"), [], None, [], None, None
     actions = [{"label": t(f"action.{a}"), "value": a} for a in p.actions]
@@ -214,13 +244,13 @@ def case_view(p: console.Panel) -> html.Div:
     prevent_initial_call=True,
 )
 def submit(_n: int, selected: Any, action: Any, unit: Any, reason: Any, changed: int, version: Any) -> tuple[Any, ...]:
-    user = require("dispatch")
+    user = require("page.dispatch")
     if not selected or not action or version is None:
         return html.P(t("dispatch.pick_first"), className="error"), dash.no_update, dash.no_update
     svc = services()
-    case_id = int(selected["id"])
+    case_id = selected_id(selected)
     try:
-        case = console.act(svc, user, case_id, int(version), str(action), unit, str(reason or ""))
+        case = console.act(svc, user, case_id, whole(version), text(action), unit_of(unit), text(reason))
     except Conflict as exc:
         return (
             html.P(t("dispatch.conflict", detail=str(exc)), className="error conflict"),
@@ -246,10 +276,10 @@ def submit(_n: int, selected: Any, action: Any, unit: Any, reason: Any, changed:
 def refresh_map(
     bounds: Any, zoom: float | None, center: Any, _c: int, _t: int | None, selected: Any, *values: Any
 ) -> list[Any]:
-    user = require("dispatch")
+    user = require("page.dispatch")
     if not bounds and not center:
         raise dash.exceptions.PreventUpdate
     svc = services()
     view = filters.view_of(*values, districts=tuple(user.districts))
-    highlight = frozenset([int(selected["id"])]) if selected else frozenset()
+    highlight = frozenset([selected_id(selected)]) if selected else frozenset()
     return maps.values(map_props(svc, view, bounds, zoom, svc.workflow.clock(), highlight=highlight, center=center))

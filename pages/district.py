@@ -26,12 +26,12 @@ METRICS = ("open", "overdue", "repeat")
 
 def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div:
     try:
-        require("district", code)
+        require("page.district", code)
     except Denied as exc:
+        if exc.status == 404:
+            return html.Div(html.H2(t("error.no_district", code=str(code)[:20])), className="page forbidden")
         return forbidden(exc)
     svc = services()
-    if code not in svc.layers.names["districts"]:
-        return html.Div(html.H2(t("error.no_district", code=code)), className="page forbidden")
     exports = [
         html.A(
             t(f"export.{k}"),
@@ -130,7 +130,7 @@ def _table(rows: list[tuple[str, Figures]], name: Any) -> html.Table:
     State("district-code", "data"),
 )
 def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...]:
-    require("district", code)
+    require("page.district", code)
     r = review(services(), code, period)
     f = r.total
     kpis = [
@@ -165,7 +165,7 @@ def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...
 def refresh_map(
     bounds: Any, zoom: float | None, center: Any, metric: str, period: str, _t: Any, code: str
 ) -> list[Any]:
-    require("district", code)
+    require("page.district", code)
     if not bounds and not center:
         raise dash.exceptions.PreventUpdate
     svc = services()
@@ -185,7 +185,7 @@ def refresh_map(
     prevent_initial_call=True,
 )
 def drill_down(click: dict[str, Any] | None, period: str, code: str) -> tuple[Any, ...]:
-    require("district", code)
+    require("page.district", code)
     cell = str(((click or {}).get("properties") or {}).get("code") or "")
     if not cell.startswith(code):
         raise dash.exceptions.PreventUpdate  # not a cell of this district

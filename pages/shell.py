@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import dcc, html
 
-from web.auth import PAGE_ROLES, Denied, current_user
+from dispatch.policy import Target, allows
+from web.auth import Denied, csrf_token, current_user
 from web.i18n import language, t
 from web.services import services
 
@@ -17,23 +20,30 @@ def city_name() -> str:
 
 def nav() -> html.Nav:
     user = current_user()
-    path = "/"
     links = []
     if user is not None:
-        if user.role in PAGE_ROLES["wall"]:
+        if allows(user, "page.wall"):
             links.append(dcc.Link(t("nav.wall"), href="/wall", id="nav-wall"))
-        if user.role in PAGE_ROLES["dispatch"]:
+        if allows(user, "page.dispatch"):
             links.append(dcc.Link(t("nav.dispatch"), href="/dispatch", id="nav-dispatch"))
-        if user.role in PAGE_ROLES["district"]:
-            layer = services().layers
-            codes = user.districts or tuple(sorted(layer.names["districts"]))
+        codes = user.districts or tuple(sorted(services().layers.names["districts"]))
+        if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))
     other = "en" if language() == "zh" else "zh"
-    right = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}?next={path}", id="nav-lang")]
+    # the layout is fetched by /_dash-layout: the language switch goes back to the page it came from (Referer)
+    right: list[Any] = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}", id="nav-lang")]
     if user is not None:
         right += [
             html.Span(f"{user.display_name or user.username} · {t(f'role.{user.role}')}", className="nav-user"),
-            html.A(t("nav.sign_out"), href="/auth/logout", id="nav-logout"),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
+                    html.Button(t("nav.sign_out"), type="submit", id="nav-logout", className="link-button"),
+                ],
+                method="POST",
+                action="/auth/logout",
+                className="logout-form",
+            ),
         ]
     return html.Nav(
         [

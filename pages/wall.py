@@ -10,8 +10,9 @@ import dash
 import numpy as np
 from dash import Input, Output, State, callback, dcc, html
 
-from dispatch.board import Snapshot, View
+from dispatch.board import Snapshot, View, snapshot_of
 from dispatch.stats import Figures, league_of, tally, top_matters
+from dispatch.workflow import Workflow
 from layers.map import city_map, parse_at
 from pages import maps
 from pages.shell import forbidden
@@ -28,10 +29,11 @@ KPIS = ("reported", "filed", "dispatched", "closed", "overdue", "at_risk")
 
 def layout(at: str | None = None, **_: Any) -> html.Div:
     try:
-        require("wall")
+        user = require("page.wall")
     except Denied as exc:
         return forbidden(exc)
     svc = services()
+    bounds = svc.layers.bounds(user.districts)
     return html.Div(
         [
             dcc.Interval(id="wall-tick", interval=REFRESH_MS),
@@ -39,7 +41,7 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        city_map("wall", svc.basemap, svc.layers.bounds(), t, zones=False, at=parse_at(at)),
+                        city_map("wall", svc.basemap, bounds, t, zones=False, at=parse_at(at)),
                         className="wall-map",
                     ),
                     html.Div(
@@ -66,6 +68,14 @@ def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def scoped(wf: Workflow, snap: Snapshot, districts: tuple[str, ...]) -> Snapshot:
+    """The snapshot of some districts only (the whole one for an account that covers the city)."""
+    if not districts:
+        return snap
+    facts = [f for f in snap.facts if f.district in districts]
+    return snapshot_of(wf, facts, snap.statuses_at, snap.revision, snap.day_start)
+
+
 def wall_figures(snap: Snapshot) -> tuple[Figures, list[tuple[str, Figures]], list[tuple[str, int]], list[Any]]:
     now = snap.statuses_at
     latest = [snap.facts[i] for i in np.argsort(-snap.reported_s, kind="stable")[:8]]
@@ -86,10 +96,14 @@ def wall_figures(snap: Snapshot) -> tuple[Figures, list[tuple[str, Figures]], li
     Input("wall-tick", "n_intervals"),
 )
 def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
-    require("wall")
-    board = services().board
+    user = require("page.wall")
+    svc = services()
+    board = svc.board
     snap = board.snapshot()
-    f, league, matters, latest = board.memo(snap, "wall", wall_figures)
+    scope = tuple(sorted(user.districts))  # a wall limited to some districts shows only theirs
+    f, league, matters, latest = board.memo(
+        snap, f"wall:{','.join(scope)}", lambda s: wall_figures(scoped(svc.workflow, s, scope))
+    )
     kpis = [
         html.Div(
             [
@@ -142,11 +156,12 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
     State("wall-map", "center"),
 )
 def refresh_map(_tick: int | None, bounds: Any, zoom: float | None, center: Any) -> list[Any]:
-    require("wall")
+    user = require("page.wall")
     if not bounds and not center:
         raise dash.exceptions.PreventUpdate
     svc = services()
-    return maps.values(map_props(svc, View(), bounds, zoom, _now(), center=center))
+    view = View(districts=tuple(sorted(user.districts)))
+    return maps.values(map_props(svc, view, bounds, zoom, _now(), center=center))
 
 
 def _now() -> datetime:

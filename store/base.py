@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import shapely
@@ -50,8 +50,10 @@ class Store(ABC):
         role: str | None = None,
         districts: Sequence[str] | None = None,
         active: bool | None = None,
+        unit: str | None = None,
     ) -> User:
-        """Change an account's password, role, district scope or whether it may sign in; NotFound if absent."""
+        """Change an account's password, role, district scope, unit ("" clears it) or whether it may sign in,
+        and end its sessions; NotFound if absent."""
 
     @abstractmethod
     def get_user(self, username: str) -> User:
@@ -64,6 +66,39 @@ class Store(ABC):
     @abstractmethod
     def authenticate(self, username: str, password: str) -> User:
         """The account if the password is right; Forbidden otherwise (without saying which part was wrong)."""
+
+    # -- sessions and the sign-in throttle -----------------------------------------------------------
+    @abstractmethod
+    def start_session(self, username: str, at: datetime) -> str:
+        """A new session for an account; returns its token (only the token's hash is stored)."""
+
+    @abstractmethod
+    def session_user(
+        self, token: str, at: datetime, idle: timedelta, lifetime: timedelta, touch_every: timedelta
+    ) -> User | None:
+        """The active account of a live session (None if unknown, idle too long, too old or disabled); marks the
+        session as seen when it was last seen more than `touch_every` ago."""
+
+    @abstractmethod
+    def end_session(self, token: str) -> None:
+        """End one session (sign-out)."""
+
+    @abstractmethod
+    def end_sessions(self, username: str) -> int:
+        """End every session of an account; returns how many."""
+
+    @abstractmethod
+    def prune_sessions(self, before: datetime) -> int:
+        """Forget sessions last seen before a time; returns how many."""
+
+    @abstractmethod
+    def count_attempts(self, keys: Sequence[str], window: timedelta, at: datetime) -> list[int]:
+        """Count one more sign-in attempt under each key (per fixed window); the counts, this one included.
+        Atomic: concurrent attempts each see a distinct count."""
+
+    @abstractmethod
+    def forgive_attempts(self, reset: Sequence[str], decrement: Sequence[str]) -> None:
+        """After a successful sign-in: forget the counts under `reset`, take one off those under `decrement`."""
 
     # -- cases -------------------------------------------------------------------------------------
     @abstractmethod

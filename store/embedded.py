@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ class EmbeddedStore(SQLStore):
     def _make_engine(self, url: str) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
@@ -55,6 +56,15 @@ class EmbeddedStore(SQLStore):
         shapely.prepare(polygon)
         inside = shapely.covers(polygon, shapely.points([c.lon for c in found], [c.lat for c in found]))
         return [c for c, ok in zip(found, inside, strict=True) if ok]
+
+
+def _private_file(path: Path) -> None:
+    """The database holds password hashes and sessions: only its owner may read it (SQLite gives its -wal and
+    -shm files the same mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def _without_pysqlite_begin(engine: Engine) -> Engine:

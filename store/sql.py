@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,22 +10,15 @@ from typing import Any
 
 import shapely
 import sqlalchemy as sa
-from argon2 import PasswordHasher, profiles
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from store import migrate
+from store.accounts import AccountStore
 from store.base import BBox, Store
-from store.errors import Conflict, Forbidden, Invalid, NotFound, changed_by
-from store.models import ROLES, Case, CaseFacts, Event, Feature, LayerVersion, NewCase, User, case_prefix, jsonable
-from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, users
+from store.errors import Conflict, Invalid, NotFound, changed_by
+from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, case_prefix, jsonable
+from store.schema import case_events, case_numbers, cases, layer_features, layer_versions
 
-# XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
-_hasher = (
-    PasswordHasher.from_parameters(profiles.CHEAPEST)
-    if os.environ.get("XIUHUA_PASSWORD_PROFILE") == "cheapest"
-    else PasswordHasher()
-)
 CASE_FIELDS = [c.name for c in cases.columns if c.name not in ("geom", "reporter")]
 # what an update may change: never the identity, the report itself, or the bookkeeping the store does
 CHANGEABLE = frozenset(CASE_FIELDS) - {
@@ -52,17 +44,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else _utc(value)
 
 
-def _check_role(role: str) -> None:
-    if role not in ROLES:
-        raise Invalid(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-
-
-def _check_password(password: str) -> None:
-    if len(password) < 8:
-        raise Invalid("a password needs at least 8 characters")
-
-
-class SQLStore(Store):
+class SQLStore(AccountStore, Store):
     """Everything but the dialect hooks below."""
 
     def __init__(self, url: str, check: bool = True) -> None:
@@ -119,99 +101,6 @@ class SQLStore(Store):
 
     def close(self) -> None:
         self.engine.dispose()
-
-    # -- users -------------------------------------------------------------------------------------
-    def add_user(
-        self,
-        username: str,
-        password: str,
-        role: str,
-        districts: Sequence[str] = (),
-        display_name: str = "",
-        unit: str | None = None,
-    ) -> User:
-        _check_role(role)
-        if not username or not username.isascii() or " " in username:
-            raise Invalid(f"user name {username!r}: use ASCII letters, digits, '.', '_' or '-'")
-        _check_password(password)
-        row = {
-            "username": username,
-            "display_name": display_name or username,
-            "password_hash": _hasher.hash(password),
-            "role": role,
-            "districts": ",".join(districts),
-            "unit": unit,
-            "active": True,
-            "created_at": datetime.now(UTC),
-        }
-        try:
-            with self._write() as conn:
-                conn.execute(users.insert().values(**row))
-        except sa.exc.IntegrityError:
-            raise Conflict(f"user {username!r} already exists") from None
-        return self.get_user(username)
-
-    def update_user(
-        self,
-        username: str,
-        *,
-        password: str | None = None,
-        role: str | None = None,
-        districts: Sequence[str] | None = None,
-        active: bool | None = None,
-    ) -> User:
-        values: dict[str, Any] = {}
-        if password is not None:
-            _check_password(password)
-            values["password_hash"] = _hasher.hash(password)
-        if role is not None:
-            _check_role(role)
-            values["role"] = role
-        if districts is not None:
-            values["districts"] = ",".join(districts)
-        if active is not None:
-            values["active"] = active
-        if not values:
-            raise Invalid("nothing to change")
-        with self._write() as conn:
-            done = conn.execute(users.update().where(users.c.username == username).values(**values)).rowcount
-        if done != 1:
-            raise NotFound(f"no user {username!r}")
-        return self.get_user(username)
-
-    @staticmethod
-    def _user(row: sa.Row[Any]) -> User:
-        return User(
-            id=row.id,
-            username=row.username,
-            display_name=row.display_name,
-            role=row.role,
-            districts=tuple(filter(None, row.districts.split(","))),
-            unit=row.unit,
-            active=bool(row.active),
-        )
-
-    def get_user(self, username: str) -> User:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        if row is None:
-            raise NotFound(f"no user {username!r}")
-        return self._user(row)
-
-    def list_users(self) -> list[User]:
-        with self.engine.connect() as conn:
-            return [self._user(r) for r in conn.execute(sa.select(users).order_by(users.c.username))]
-
-    def authenticate(self, username: str, password: str) -> User:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        try:
-            if row is None or not row.active:
-                raise VerificationError
-            _hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise Forbidden("wrong user name or password") from None
-        return self._user(row)
 
     # -- cases -------------------------------------------------------------------------------------
     @staticmethod

@@ -7,7 +7,7 @@ import math
 import flask
 
 from layers.city import STATIC
-from web.auth import Denied, current_user
+from web.auth import Denied, require
 from web.services import services
 
 bp = flask.Blueprint("api", __name__)
@@ -15,15 +15,18 @@ GEOJSON = "application/geo+json"
 
 
 def scope_of(requested: str | None) -> tuple[str, ...]:
-    """The districts a data request covers: those asked for (each must be in the user's scope), else the
-    user's own scope (empty: the whole city)."""
-    user = current_user()
-    if user is None:
-        raise Denied("sign in first", 401)
-    asked = tuple(sorted(filter(None, (requested or "").split(","))))
+    """The districts a map data request covers, normalised (sorted, unique, known to the city): those asked
+    for (each must be in the user's scope), else the user's own scope (empty: the whole city)."""
+    user = require("route.map")
+    raw = requested or ""
+    if len(raw) > 200:
+        raise Denied("d= names too many districts", 400)
+    known = services().layers.names["districts"]
+    asked = tuple(sorted(set(filter(None, raw.split(",")))))
     for d in asked:
-        if not user.covers(d):
-            raise Denied(f"{user.username} may not see district {d}")
+        if d not in known:
+            raise Denied(f"d={d!r} is not a district of this city", 400)
+        require("route.map", d)
     return asked or tuple(sorted(user.districts))
 
 
@@ -58,6 +61,7 @@ def cells() -> flask.Response:
 
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>")
 def tile(z: int, x: int, y: int) -> flask.Response:
+    require("route.map")
     svc = services()
     if svc.tiles is None:
         return flask.Response("no MBTiles basemap is configured (XIUHUA_BASEMAP=mbtiles:<path>)", 404)

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from dispatch.board import View
+from dispatch.policy import Target, allows, check
 from dispatch.workflow import ACTIONS, Workflow
 from geo.crs import transformer
-from store.errors import Forbidden, StoreError
+from store.errors import Invalid
 from store.models import Case, User
 from web.services import Services
 
@@ -101,12 +102,12 @@ def alternatives(wf: Workflow, case: Case, radius_m: float = BOUNDARY_WARNING_M)
 def panel(svc: Services, user: User, case_id: int) -> Panel:
     """Everything the console shows about one case; Forbidden outside the user's districts."""
     case = svc.store.get_case(case_id)
-    if not user.covers(case.district):
-        raise Forbidden(f"case {case.case_no} is in district {case.district}, outside {user.username}'s scope")
+    check(user, "page.dispatch", Target(case.district))
     distance = case.ownership.get("boundary_distance_m")
     wf = svc.workflow
+    target = Target(case.district, case.assignee)
     actions = tuple(
-        a for a in CONSOLE_ACTIONS if case.state in ACTIONS[a].from_states and user.role in ACTIONS[a].roles
+        a for a in CONSOLE_ACTIONS if case.state in ACTIONS[a].from_states and allows(user, f"action.{a}", target)
     )
     return Panel(
         case=case,
@@ -119,9 +120,11 @@ def panel(svc: Services, user: User, case_id: int) -> Panel:
     )
 
 
-def act(svc: Services, user: User, case_id: int, version: int, action: str, unit: str | None, reason: str) -> Case:
+def act(svc: Services, user: User, case_id: int, version: int, action: str, unit: Any, reason: str) -> Case:
     """Take a console action; StoreError (Conflict, Forbidden, Invalid) says plainly why not."""
     if action not in CONSOLE_ACTIONS:
-        raise StoreError(f"{action!r} is not an action of the dispatch console")
+        raise Invalid(f"{action[:40]!r} is not an action of the dispatch console", code="console.action")
+    if unit is not None and not isinstance(unit, str):
+        raise Invalid("the unit must be a unit code", code="dispatch.unit", unit=type(unit).__name__, matter="")
     params = {"unit": unit} if action == "dispatch" and unit else {}
     return svc.workflow.act(user, case_id, action, version, reason=reason.strip(), **params)

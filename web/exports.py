@@ -65,7 +65,7 @@ def _send(path: Path, name: str, fmt: str) -> flask.Response:
 
 @bp.get("/export/district/<code>/cases.<fmt>")
 def cases(code: str, fmt: str) -> flask.Response:
-    require("district", code)
+    require("export.district", code)
     if fmt not in ("csv", "xlsx"):
         return flask.Response(f"cases export as {fmt!r}: use csv or xlsx", 404)
     days = _days()
@@ -82,7 +82,7 @@ def district_layers(code: str) -> dict[str, gpd.GeoDataFrame]:
 
 @bp.get("/export/district/<code>/layers.gpkg")
 def layers(code: str) -> flask.Response:
-    require("district", code)
+    require("export.district", code)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layers.gpkg"
         for name, gdf in district_layers(code).items():
@@ -139,7 +139,7 @@ def offline_map(code: str, days: int) -> str:
 
 @bp.get("/export/district/<code>/map.html")
 def map_html(code: str) -> flask.Response:
-    require("district", code)
+    require("export.district", code)
     resp = flask.Response(offline_map(code, _days()), mimetype="text/html")
     resp.headers["Content-Disposition"] = f'attachment; filename="map-{code}.html"'
     return resp

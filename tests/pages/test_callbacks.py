@@ -16,8 +16,12 @@ pytestmark = pytest.mark.slow
 
 @contextmanager
 def signed_in(app, username):
+    from datetime import UTC, datetime
+
+    from web.services import services
+
     with app.server.test_request_context():
-        flask.session["user"] = username
+        flask.session["sid"] = services().store.start_session(username, datetime.now(UTC))
         yield sys.modules
 
 

@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import DEMO_PASSWORD
 
 
-def sign_in(client, username: str, password: str = DEMO_PASSWORD):
-    return client.post("/auth/login", data={"username": username, "password": password})
+def csrf_of(client) -> str:
+    """The CSRF token the sign-in form carries (and, once set, the `_csrf_token` cookie dash-renderer echoes)."""
+    page = client.get("/login").data.decode()
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username: str, password: str = DEMO_PASSWORD, **extra):
+    return client.post(
+        "/auth/login", data={"username": username, "password": password, "csrf_token": csrf_of(client), **extra}
+    )
+
+
+def sign_out(client):
+    return client.post("/auth/logout", data={"csrf_token": csrf_of(client)})
+
+
+def callback_headers(client) -> dict[str, str]:
+    """What dash-renderer sends with a callback: the token of the `_csrf_token` cookie."""
+    cookie = client.get_cookie("_csrf_token")
+    if cookie is None:
+        client.get("/login")
+        cookie = client.get_cookie("_csrf_token")
+    return {"X-CSRFToken": cookie.value}

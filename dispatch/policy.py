@@ -1,0 +1,134 @@
+"""Who may do what: one declarative table of pages, data routes, exports, callbacks and workflow actions × roles
+× scope, and the one check every entry point calls.
+
+A role's grant on an entry is a scope rule:
+- DISTRICT: the target (a case, a district page, a map layer) lies in the user's district scope (an account
+  with no districts covers the whole city);
+- ASSIGNEE: as DISTRICT, and the case is assigned to the unit the account acts for.
+An entry that is about one district (`needs_district`) refuses a request that names none. A page's callbacks
+answer to the page's entry; the web layer also checks every callback request against it before it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from store.errors import Forbidden
+from store.models import ROLES, User
+
+
+class Scope(StrEnum):
+    DISTRICT = "district"
+    ASSIGNEE = "assignee"
+
+
+@dataclass(frozen=True)
+class Entry:
+    grants: Mapping[str, Scope]  # role -> scope rule; a role that is absent is refused
+    needs_district: bool = False  # the request must name a district (a page or export about one district)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request is about: a district (None: outside every district) and, for a case, its assignee."""
+
+    district: str | None = None
+    assignee: str | None = None
+
+
+def _grant(roles: str, scope: Scope = Scope.DISTRICT) -> dict[str, Scope]:
+    return dict.fromkeys(roles.split(), scope)
+
+
+_MAP_VIEWERS = "wall admin shift_lead dispatcher acceptor district_head"
+
+POLICY: dict[str, Entry] = {
+    # pages (and their callbacks)
+    "page.wall": Entry(_grant("wall admin shift_lead dispatcher acceptor")),
+    "page.dispatch": Entry(_grant("dispatcher shift_lead admin")),
+    "page.district": Entry(_grant("district_head admin shift_lead dispatcher"), needs_district=True),
+    # data routes: the map's layers, grid cells and basemap tiles, for whoever has a map page
+    "route.map": Entry(_grant(_MAP_VIEWERS)),
+    # exports
+    "export.district": Entry(_grant("district_head admin shift_lead dispatcher"), needs_district=True),
+    # the workflow (dispatch/workflow.py ACTIONS say from which states; this says who)
+    "action.report": Entry(_grant("supervisor acceptor admin")),
+    "action.send_verify": Entry(_grant("acceptor")),
+    "action.verify": Entry(_grant("supervisor")),
+    "action.accept": Entry(_grant("acceptor")),
+    "action.file": Entry(_grant("shift_lead")),
+    "action.dispatch": Entry(_grant("dispatcher")),
+    "action.feedback": Entry(_grant("unit", Scope.ASSIGNEE)),
+    "action.complete_stage": Entry(_grant("unit", Scope.ASSIGNEE)),
+    "action.send_check": Entry(_grant("acceptor")),
+    "action.check_pass": Entry(_grant("supervisor")),
+    "action.check_fail": Entry(_grant("supervisor")),
+    "action.close": Entry(_grant("shift_lead")),
+    "action.request_return": Entry(_grant("unit", Scope.ASSIGNEE)),
+    "action.approve_return": Entry(_grant("dispatcher")),
+    "action.reject_return": Entry(_grant("dispatcher")),
+    "action.request_extension": Entry(_grant("unit", Scope.ASSIGNEE)),
+    "action.approve_extension": Entry(_grant("dispatcher")),
+    "action.reject_extension": Entry(_grant("dispatcher")),
+    "action.request_park": Entry(_grant("unit", Scope.ASSIGNEE)),
+    "action.approve_park": Entry(_grant("dispatcher")),
+    "action.reject_park": Entry(_grant("dispatcher")),
+    "action.unpark": Entry(_grant("dispatcher")),
+    "action.request_void": Entry({**_grant("acceptor dispatcher"), **_grant("unit", Scope.ASSIGNEE)}),
+    "action.approve_void": Entry(_grant("shift_lead")),
+    "action.reject_void": Entry(_grant("shift_lead")),
+    "action.urge": Entry(_grant("supervisor shift_lead dispatcher district_head")),
+    "action.self_handle": Entry(_grant("supervisor")),
+}
+assert all(set(e.grants) <= set(ROLES) for e in POLICY.values()), "a policy grant names an unknown role"
+
+
+def refusal(user: User | None, what: str, target: Target | None = None) -> Forbidden | None:
+    """Why `user` may not do `what` to `target` (None if they may)."""
+    entry = POLICY.get(what)
+    if entry is None:
+        return Forbidden(f"{what!r} is not in the access policy", code="policy.unknown", what=what)
+    if user is None or not user.active:
+        return Forbidden("sign in first", code="policy.signed_out", what=what)
+    scope = entry.grants.get(user.role)
+    if scope is None:
+        return Forbidden(f"{user.username} ({user.role}) may not {what}", code="policy.role", what=what, role=user.role)
+    if target is not None and target.district is not None and not isinstance(target.district, str):
+        return Forbidden("a district is a code", code="policy.no_district", what=what)
+    if entry.needs_district and (target is None or not target.district):
+        return Forbidden(f"{what} needs a district", code="policy.no_district", what=what)
+    if target is not None and not user.covers(target.district):
+        return Forbidden(
+            f"{what} in district {target.district} is outside {user.username}'s scope",
+            code="policy.district",
+            what=what,
+            district=target.district or "",
+        )
+    if scope is Scope.ASSIGNEE and (target is None or user.unit is None or target.assignee != user.unit):
+        return Forbidden(
+            f"the case is assigned to {target.assignee if target else None}, not to {user.unit} ({user.username})",
+            code="policy.assignee",
+            what=what,
+            unit=user.unit or "",
+            assignee=(target.assignee if target else None) or "",
+        )
+    return None
+
+
+def allows(user: User | None, what: str, target: Target | None = None) -> bool:
+    """Whether `user` may do `what` to `target`."""
+    return refusal(user, what, target) is None
+
+
+def check(user: User | None, what: str, target: Target | None = None) -> None:
+    """Raise Forbidden (with a code and parameters the UI translates) unless `user` may do `what` to `target`."""
+    problem = refusal(user, what, target)
+    if problem is not None:
+        raise problem
+
+
+def roles_for(what: str) -> tuple[str, ...]:
+    """The roles the policy grants `what` to (in any scope)."""
+    return tuple(POLICY[what].grants)

@@ -1,0 +1,56 @@
+"""Security headers on every response: a Content-Security-Policy that allows only this site (and an online
+basemap's tile host when one is configured), no framing, no MIME sniffing, no referrer to other sites."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import flask
+
+from layers.basemap import Basemap
+
+
+def tile_origin(basemap: Basemap) -> str | None:
+    """The origin an online basemap's tiles come from ({s} subdomains become a wildcard)."""
+    if basemap.kind != "tiles" or not basemap.url:
+        return None
+    parts = urlsplit(basemap.url.replace("{s}", "x"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = (
+        parts.netloc.replace(parts.hostname, "*." + parts.hostname.split(".", 1)[1])
+        if "{s}" in basemap.url
+        else (parts.netloc)
+    )
+    return f"{parts.scheme}://{host}"
+
+
+def policy(script_hashes: Sequence[str], basemap: Basemap) -> str:
+    tiles = tile_origin(basemap)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' " + " ".join(script_hashes),  # Dash's one inline script, by its hash
+            "style-src 'self' 'unsafe-inline'",  # Dash and Leaflet set element styles
+            "img-src 'self' data: blob:" + (f" {tiles}" if tiles else ""),
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def init(server: flask.Flask, script_hashes: Sequence[str], basemap: Basemap) -> None:
+    csp = policy(script_hashes, basemap)
+
+    @server.after_request
+    def _headers(resp: flask.Response) -> flask.Response:
+        resp.headers.setdefault("Content-Security-Policy", csp)
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
