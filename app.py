@@ -99,9 +99,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from pages.shell import shell  # the page modules are importable only once Dash has set pages up
 
     app.layout = shell
-    headers.init(server, app.csp_hashes(), basemap)
+    headers.init(server, app.csp_hashes, basemap)
     server.register_error_handler(404, _not_found)
+    server.register_error_handler(dash.exceptions.DependencyException, _not_found)  # /_dash-component-suites/x/y
+    server.register_error_handler(KeyError, _unknown_callback)
     return app
+
+
+def _unknown_callback(exc: KeyError) -> flask.Response:
+    # Dash raises KeyError for a callback request naming outputs no callback has (a forged or stale request)
+    if flask.request.path == "/_dash-update-component" and "Callback function not found" in str(exc):
+        return flask.Response("no such callback", 400, mimetype="text/plain")
+    raise exc
 
 
 def _not_found(exc: Exception) -> flask.Response:

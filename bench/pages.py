@@ -187,21 +187,46 @@ def naive_page(driver: Any, wf: Workflow, root: Path) -> dict[str, float]:
 
 # -- dispatch under load ---------------------------------------------------------------------------------
 def _post(conn: http.client.HTTPConnection, path: str, body: dict[str, Any] | str, cookie: str = "",
-          form: bool = False) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+          form: bool = False, csrf: str = "") -> tuple[int, dict[str, str], bytes]:  # fmt: skip
     data = urllib.parse.urlencode(body) if form else json.dumps(body)
     headers = {"Content-Type": "application/x-www-form-urlencoded" if form else "application/json"}
     if cookie:
         headers["Cookie"] = cookie
+    if csrf:
+        headers["X-CSRFToken"] = csrf  # what dash-renderer sends from the _csrf_token cookie
     conn.request("POST", path, data, headers)
     r = conn.getresponse()
     return r.status, dict(r.getheaders()), r.read()
 
 
-def _session(port: int, user: str) -> str:
+def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+    found = {}
+    for key, value in response.getheaders():
+        if key.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            found[name] = rest.split(";")[0]
+    return found
+
+
+def _session(port: int, user: str) -> tuple[str, str]:
+    """Sign in as a browser does (the form's CSRF token first); the Cookie header and the callbacks' token."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    _, headers, _ = _post(conn, "/auth/login", {"username": user, "password": PASSWORD}, form=True)
+    conn.request("GET", "/login")
+    r = conn.getresponse()
+    page, jar = r.read().decode(), _cookies(r)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+    conn.request(
+        "POST",
+        "/auth/login",
+        urllib.parse.urlencode({"username": user, "password": PASSWORD, "csrf_token": token}),
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    r = conn.getresponse()
+    r.read()
+    jar.update(_cookies(r))
     conn.close()
-    return headers["Set-Cookie"].split(";")[0]
+    return "; ".join(f"{k}={v}" for k, v in jar.items()), jar["_csrf_token"]
 
 
 def _submit_output(port: int, cookie: str) -> str:
@@ -232,8 +257,8 @@ def dispatch_load(port: int, wf: Workflow, concurrency: int, per_worker: int) ->
     filed = wf.store.cases(states=["filed"])[: concurrency * per_worker]
     if len(filed) < concurrency * per_worker:
         raise RuntimeError(f"only {len(filed)} filed cases for {concurrency} x {per_worker} dispatches")
-    cookies = [_session(port, f"bench.dispatcher{w:02d}") for w in range(concurrency)]
-    output = _submit_output(port, cookies[0])
+    sessions = [_session(port, f"bench.dispatcher{w:02d}") for w in range(concurrency)]
+    output = _submit_output(port, sessions[0][0])
     server_ms: list[float] = []
     client_ms: list[float] = []
     errors: list[str] = []
@@ -244,7 +269,11 @@ def dispatch_load(port: int, wf: Workflow, concurrency: int, per_worker: int) ->
         for c in filed[w * per_worker : (w + 1) * per_worker]:
             t0 = time.perf_counter()
             status, headers, body = _post(
-                conn, "/_dash-update-component", _dispatch_body(output, c.id, c.version), cookies[w]
+                conn,
+                "/_dash-update-component",
+                _dispatch_body(output, c.id, c.version),
+                sessions[w][0],
+                csrf=sessions[w][1],
             )
             took = (time.perf_counter() - t0) * 1000
             timing = headers.get("Server-Timing", "")

@@ -49,6 +49,8 @@ POLICY: dict[str, Entry] = {
     "page.wall": Entry(_grant("wall admin shift_lead dispatcher acceptor")),
     "page.dispatch": Entry(_grant("dispatcher shift_lead admin")),
     "page.district": Entry(_grant("district_head admin shift_lead dispatcher"), needs_district=True),
+    # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)
+    "route.pages": Entry(_grant(" ".join(ROLES))),
     # data routes: the map's layers, grid cells and basemap tiles, for whoever has a map page
     "route.map": Entry(_grant(_MAP_VIEWERS)),
     # exports

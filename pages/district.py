@@ -29,7 +29,7 @@ def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div
         require("page.district", code)
     except Denied as exc:
         if exc.status == 404:
-            return html.Div(html.H2(t("error.no_district", code=str(code)[:20])), className="page forbidden")
+            return html.Div(html.H2(t("error.no_district", district=str(code)[:20])), className="page forbidden")
         return forbidden(exc)
     svc = services()
     exports = [

@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dispatch.policy import Target, allows
 from web.auth import Denied, csrf_token, current_user
-from web.i18n import language, t
+from web.i18n import error_text, language, t
 from web.services import services
 
 
@@ -65,4 +65,6 @@ def shell() -> html.Div:
 
 def forbidden(exc: Denied) -> html.Div:
     """What a page shows instead of itself when the user may not open it (the server decided)."""
-    return html.Div([html.H2(t("error.forbidden")), html.P(str(exc))], className="page forbidden", id="forbidden")
+    return html.Div(
+        [html.H2(t("error.forbidden")), html.P(error_text(exc))], className="page forbidden", id="forbidden"
+    )

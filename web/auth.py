@@ -26,7 +26,7 @@ from dispatch.policy import POLICY, Target, allows, refusal
 from settings import Settings
 from store.errors import Forbidden
 from store.models import User
-from web.i18n import COOKIE, LANGUAGES, language, t
+from web.i18n import COOKIE, LANGUAGES, error_text, language, t
 from web.services import services
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads; it sends the value as X-CSRFToken
@@ -87,7 +87,7 @@ def require(what: str, district: str | None = None, assignee: str | None = None)
         raise Denied("sign in first", 401, code="policy.signed_out")
     entry = POLICY[what]
     if district is not None and (not isinstance(district, str) or district not in services().layers.names["districts"]):
-        raise Denied(f"no district {str(district)[:20]!r}", 404, code="error.no_district", code_=str(district)[:20])
+        raise Denied(f"no district {str(district)[:20]!r}", 404, code="no_district", district=str(district)[:20])
     target = Target(district, assignee) if (district is not None or entry.needs_district) else None
     problem = refusal(user, what, target)
     if problem is not None:
@@ -195,7 +195,7 @@ LOGIN_PAGE = """<!DOCTYPE html>
 <button type="submit" id="login-submit">{submit}</button>
 {message}
 <p class="hint">{hint}</p>
-<p class="hint"><a href="/auth/lang/{other}?next={here}" id="login-lang">{switch}</a></p>
+<p class="hint"><a href="/auth/lang/{other}" id="login-lang">{switch}</a></p>
 </form></div></body></html>"""
 
 
@@ -217,7 +217,6 @@ def login_page() -> flask.Response:
         csrf=generate_csrf(),
         message=f'<p class="error" id="login-error">{html.escape(message)}</p>' if message else "",
         other="en" if lang == "zh" else "zh",
-        here=html.escape(urlencode({"": flask.request.full_path.rstrip("?")})[1:], quote=True),
         switch=html.escape(t("nav.switch_language")),
     )
     return flask.Response(page, mimetype="text/html")
@@ -231,6 +230,8 @@ def _callback_page(payload: Any) -> tuple[str | None, str | None]:
     outputs = payload.get("outputs")
     first = outputs[0] if isinstance(outputs, list) and outputs else outputs
     ident = first.get("id") if isinstance(first, dict) else None
+    if isinstance(ident, str) and ident.startswith("_pages_"):
+        return "route.pages", None
     prefix = ident.split("-", 1)[0] if isinstance(ident, str) else None
     district = None
     for item in [*(payload.get("inputs") or []), *(payload.get("state") or [])]:
@@ -270,7 +271,7 @@ def gate() -> flask.Response | None:
 
 
 def denied(exc: Denied) -> flask.Response:
-    return flask.Response(str(exc), exc.status, mimetype="text/plain")
+    return flask.Response(error_text(exc), exc.status, mimetype="text/plain")
 
 
 def csrf_failed(exc: CSRFError) -> flask.Response:

@@ -96,7 +96,8 @@ def alternatives(wf: Workflow, case: Case, radius_m: float = BOUNDARY_WARNING_M)
             if unit not in found and unit in set(wf.engine.city.layers["squads"]["id"]):
                 found.append(unit)
     own = case.squad or case.lead_department
-    return tuple(u for u in found if u != own)
+    allowed = wf.units_for(case.matter)  # never offer a unit the dispatch would refuse
+    return tuple(u for u in found if u != own and u in allowed)
 
 
 def panel(svc: Services, user: User, case_id: int) -> Panel:

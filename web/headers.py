@@ -3,7 +3,7 @@ basemap's tile host when one is configured), no framing, no MIME sniffing, no re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import flask
@@ -44,12 +44,13 @@ def policy(script_hashes: Sequence[str], basemap: Basemap) -> str:
     )
 
 
-def init(server: flask.Flask, script_hashes: Sequence[str], basemap: Basemap) -> None:
-    csp = policy(script_hashes, basemap)
+def init(server: flask.Flask, script_hashes: Callable[[], Sequence[str]], basemap: Basemap) -> None:
+    """`script_hashes` is asked on each response: Dash adds inline scripts (its pages' clientside callbacks)
+    only once it has set itself up, at the first request."""
 
     @server.after_request
     def _headers(resp: flask.Response) -> flask.Response:
-        resp.headers.setdefault("Content-Security-Policy", csp)
+        resp.headers.setdefault("Content-Security-Policy", policy(script_hashes(), basemap))
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

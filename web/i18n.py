@@ -52,3 +52,18 @@ def t(key: str, lang: str | None = None, **values: Any) -> str:
 
 def has(key: str) -> bool:
     return key in catalogue()
+
+
+def error_text(exc: Exception) -> str:
+    """An error in the user's language, from its code and parameters (errors without a known code: as raised)."""
+    code = getattr(exc, "code", "")
+    key = f"error.{code}"
+    if not code or not has(key):
+        return str(exc)
+    params = {k: v for k, v in getattr(exc, "params", {}).items() if k != "what"}
+    if "role" in params and has(f"role.{params['role']}"):
+        params["role"] = t(f"role.{params['role']}")
+    try:
+        return t(key, **params)
+    except (KeyError, IndexError):
+        return str(exc)

@@ -114,7 +114,7 @@ def test_a_district_head_cannot_open_another_district(chrome, base_url):
     wait_for(chrome, lambda d: css(d, "#forbidden"), 30)
     assert not css(chrome, "#district-map")
     chrome.get(base_url + "/export/district/350206/cases.csv")
-    assert "may not open district" in chrome.find_element(By.TAG_NAME, "body").text
+    assert "无权查看或处理 350206 区的数据" in chrome.find_element(By.TAG_NAME, "body").text
     # that refusal is the one console error expected here (the fixture checks the rest)
     assert [e for e in console_errors(chrome) if "403" not in e] == []
     chrome.get(base_url + "/dispatch")

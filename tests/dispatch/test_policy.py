@@ -24,6 +24,7 @@ EXPECTED = {
     "page.wall": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor"), "district"),
     "page.dispatch": dict.fromkeys(("dispatcher", "shift_lead", "admin"), "district"),
     "page.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
+    "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
     "export.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
     "action.report": {"supervisor": "district", "acceptor": "district", "admin": "district"},
