@@ -16,22 +16,11 @@ from cities.admin import Progress, build_hierarchy
 from cities.catalog import load_catalog
 from cities.config import CityConfig
 from cities.zones import build_squads, build_zones
-from geo.errors import InvalidInput
+from geo.errors import BuildError, InvalidInput
+from geo.registry import LAYERS
 
 # GDAL stamps GeoPackages with the current time unless told otherwise; a fixed stamp makes builds identical.
 FIXED_TIMESTAMP = "2000-01-01T00:00:00Z"
-SPATIAL_LAYERS = [
-    "districts",
-    "land",
-    "subdistricts",
-    "communities",
-    "grid_cells",
-    "squads",
-    "vendor_zones",
-    "storefront_zones",
-    "model_streets",
-    "signboard_segments",
-]
 
 
 def _read_layer(path: Path) -> gpd.GeoDataFrame:
@@ -84,6 +73,7 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
         "routing_rules": catalog.routing,
         "city_meta": pd.DataFrame(sorted(meta.items()), columns=["key", "value"]),
     }
+    _check_registry(layers)
     progress("writing the GeoPackage")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=target.parent)
@@ -98,6 +88,17 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _check_registry(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:
+    """The built layers are the ones geo/registry declares, with the fields it names."""
+    for name, spec in LAYERS.items():
+        if name not in layers:
+            raise BuildError(f"the build made no layer {name!r}")
+        fields = {spec.id_field, spec.district_field, *([spec.name_field] if spec.name_field else [])}
+        missing = fields - set(layers[name].columns)
+        if missing:
+            raise BuildError(f"layer {name} lacks the field(s) {', '.join(sorted(missing))}")
 
 
 class pyogrio_fixed_date:

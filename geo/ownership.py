@@ -28,16 +28,8 @@ from geo.crs import STORAGE_CRS, project_geometries, require_same_crs, transform
 from geo.errors import InvalidInput
 from geo.index import LayerIndex
 from geo.lattice import Lattice
+from geo.registry import INDEXED, LAYERS, TIMED_ZONES, ZONE_LAYERS
 from geo.rules import WHY_EN, WHY_ZH, Facts, Rule, decide, decide_many, rules_from_table, why_not, window_mask
-
-ZONE_LAYERS = {  # routing-table zone name -> layer
-    "vendor_zone": "vendor_zones",
-    "storefront_zone": "storefront_zones",
-    "model_street": "model_streets",
-    "signboard_segment": "signboard_segments",
-}
-TIMED_ZONES = ("vendor_zone", "storefront_zone")
-INDEXED = ("districts", "grid_cells", *ZONE_LAYERS.values())
 
 
 @dataclass(frozen=True)
@@ -98,7 +90,7 @@ def load_city(gpkg: Path) -> City:
         raise InvalidInput(f"no built city at {gpkg}; run `xiuhua build-city <city>` first")
     names = {row[0] for row in pyogrio.list_layers(gpkg)}
     layers = {}
-    for name in (*INDEXED, "land", "subdistricts", "communities", "squads"):
+    for name in LAYERS:
         if name not in names:
             raise InvalidInput(f"{gpkg}: layer {name!r} is missing")
         gdf = gpd.read_file(gpkg, layer=name)
@@ -206,7 +198,7 @@ class OwnershipEngine:
         self.city = city
         self.lattice = city.lattice
         cores = self.lattice.cores()
-        id_field = {name: ("code" if name in ("districts", "grid_cells") else "id") for name in INDEXED}
+        id_field = {name: LAYERS[name].id_field for name in INDEXED}
         self.index = {
             name: LayerIndex(
                 city.layers[name][id_field[name]].to_numpy().astype(str),

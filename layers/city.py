@@ -4,43 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from geo.ownership import City
+from geo.registry import LAYERS, CityLayer
 from layers.geojson import feature_collection, rounded, simplified
 
-
-@dataclass(frozen=True)
-class Static:
-    source: str  # the city layer
-    id_field: str
-    name_field: str | None
-    simplify_m: float
-
-
 # small enough to send whole (a few hundred KB at most, gzipped far less), once per browser
-STATIC: dict[str, Static] = {
-    "land": Static("land", "code", "name", 5),
-    "districts": Static("districts", "code", "name", 5),
-    "subdistricts": Static("subdistricts", "code", "name", 5),
-    "communities": Static("communities", "code", "name", 5),
-    "squads": Static("squads", "id", "name", 5),
-    "vendor_zones": Static("vendor_zones", "id", "name", 0),
-    "storefront_zones": Static("storefront_zones", "id", None, 0),
-    "model_streets": Static("model_streets", "id", "name", 0),
-}
+STATIC: dict[str, CityLayer] = {name: layer for name, layer in LAYERS.items() if layer.simplify_m is not None}
 STATIC_CACHE_SIZE = 48  # whole layers per (layer, scope): the eight layers for six scopes
 CELL_LIMIT = 9000  # about 1.4 MB of GeoJSON, 200 KB gzipped: above this a viewport shows communities instead
 
 
 def of_districts(gdf: gpd.GeoDataFrame, layer: str, districts: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """The features of a city layer that belong to some districts (land and districts carry the code itself)."""
-    column = "code" if layer in ("land", "districts") else "district_code"
-    return gdf[gdf[column].astype(str).isin(districts)]
+    """The features of a city layer that belong to some districts."""
+    return gdf[gdf[LAYERS[layer].district_field].astype(str).isin(districts)]
 
 
 class CityLayers:
@@ -73,10 +54,10 @@ class CityLayers:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        gdf = self.city.layers[spec.source]
+        gdf = self.city.layers[name]
         if districts:
-            gdf = of_districts(gdf, spec.source, key[1])
-        geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m))
+            gdf = of_districts(gdf, name, key[1])
+        geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m or 0.0))
         ids = gdf[spec.id_field].astype(str)
         names = gdf[spec.name_field] if spec.name_field else [None] * len(gdf)
         props = [{"code": i, "name": n} for i, n in zip(ids, names, strict=True)]
