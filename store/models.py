@@ -33,6 +33,65 @@ class User:
         return not self.districts or (district is not None and district in self.districts)
 
 
+OWNER_COLUMNS = ("district", "subdistrict", "community", "cell", "squad", "lead_department")
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Who owns a case and why: the ownership answer as stored with the case (columns for the six owners, JSON
+    for the rest), with the layer versions that decided it. Reports, imports, the demo and re-ownership after a
+    layer version all carry this one record."""
+
+    district: str | None
+    subdistrict: str | None
+    community: str | None
+    cell: str | None
+    squad: str | None
+    lead_department: str | None
+    supporting_departments: tuple[str, ...]
+    rule: str | None
+    flag: str | None
+    zones: dict[str, Any]  # vendor_zone, vendor_zone_open, storefront_zone, …, signboard_segment
+    boundary_distance_m: float | None
+    trace: tuple[dict[str, Any], ...]  # each step: rule, applies, zh, en
+    layer_version: str  # the built city's sources and each stored layer version in effect
+
+    def columns(self) -> dict[str, str | None]:
+        """The owners a case keeps in its own columns (indexed, filtered on)."""
+        return {k: getattr(self, k) for k in OWNER_COLUMNS}
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (self.flag,) if self.flag else ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the store keeps it in the case's `ownership` column."""
+        return {
+            **self.columns(),
+            "supporting_departments": list(self.supporting_departments),
+            "rule": self.rule,
+            "flag": self.flag,
+            "flags": list(self.flags),
+            "zones": dict(self.zones),
+            "boundary_distance_m": self.boundary_distance_m,
+            "trace": [dict(t) for t in self.trace],
+            "layer_version": self.layer_version,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Owners:
+        return cls(
+            **{k: d.get(k) for k in OWNER_COLUMNS},
+            supporting_departments=tuple(d.get("supporting_departments") or ()),
+            rule=d.get("rule"),
+            flag=d.get("flag"),
+            zones=dict(d.get("zones") or {}),
+            boundary_distance_m=d.get("boundary_distance_m"),
+            trace=tuple(d.get("trace") or ()),
+            layer_version=str(d.get("layer_version") or ""),
+        )
+
+
 @dataclass(frozen=True)
 class NewCase:
     matter: str
@@ -76,6 +135,10 @@ class Case:
     version: int
     updated_at: datetime
     updated_by: str
+
+    @property
+    def owners(self) -> Owners:
+        return Owners.from_json(self.ownership)
 
 
 @dataclass(frozen=True)
@@ -146,6 +209,64 @@ class Feature:
 def case_prefix(source: str, matter: str, reported_at: datetime) -> str:
     """Case numbers: kind letter (A patrol, B public) + 5-digit matter + UTC date; a 5-digit serial follows."""
     return f"{'A' if source == 'supervisor' else 'B'}{matter}{reported_at.astimezone(UTC):%Y%m%d}"
+
+
+def new_case(new: NewCase, owners: Owners, state: str, actor: str, at: datetime, case_no: str = "",
+             extra_flags: tuple[str, ...] = ()) -> Case:  # fmt: skip
+    """A case as it stands right after it came in (case_no "": the store numbers it)."""
+    return Case(
+        id=0,
+        case_no=case_no,
+        state=state,
+        matter=new.matter,
+        source=new.source,
+        urgency=new.urgency,
+        description=new.description,
+        lon=new.lon,
+        lat=new.lat,
+        reported_at=new.reported_at,
+        **owners.columns(),
+        assignee=None,
+        ownership=owners.to_json(),
+        deadline_at=None,
+        work_seconds=None,
+        paused_at=None,
+        filed_at=None,
+        dispatched_at=None,
+        closed_at=None,
+        closed_on_time=None,
+        flags=tuple(dict.fromkeys((*extra_flags, *owners.flags))),
+        version=1,
+        updated_at=at,
+        updated_by=actor,
+    )
+
+
+def arrival(case: Case, actor: str, at: datetime, action: str = "report", reason: str = "", **after: Any) -> Event:
+    """The event that brings a case in (report, import …)."""
+    return Event(0, case.id, at, actor, action, None, case.state, reason, {}, {"state": case.state, **after})
+
+
+def change(case: Case, changes: dict[str, Any], actor: str, action: str, reason: str, at: datetime) -> Event:
+    """The event of `changes` made to `case`: the fields before and after."""
+    return Event(
+        0,
+        case.id,
+        at,
+        actor,
+        action,
+        case.state,
+        changes.get("state", case.state),
+        reason,
+        {k: jsonable(getattr(case, k)) for k in changes if hasattr(case, k)},
+        {k: jsonable(v) for k, v in changes.items()},
+    )
+
+
+def active_since(reported_at: datetime, closed_at: datetime | None, since: datetime) -> bool:
+    """The rule for which cases a period's figures, the board and the exports hold: open (not closed), or
+    reported or closed since `since` (store.sql's `_active_clause` is the same rule in SQL; a test checks)."""
+    return closed_at is None or closed_at >= since or reported_at >= since
 
 
 def jsonable(value: Any) -> Any:
