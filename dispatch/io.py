@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dispatch.sheet import write_table
 from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
@@ -121,10 +122,7 @@ def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
     df = cases_frame(cases)
     if fmt in ("csv", "xlsx"):
         df["wkt"] = [f"POINT ({c.lon} {c.lat})" for c in cases]
-        if fmt == "csv":
-            df.to_csv(path, index=False)
-        else:
-            df.to_excel(path, index=False, sheet_name="cases", engine="openpyxl")
+        write_table(df, path, fmt, sheet="cases")
         return len(df)
     if fmt == "shp":  # dBASE field names are at most 10 characters; JSON does not fit its 254
         df = df.drop(columns="ownership").rename(columns=SHP_NAMES)
