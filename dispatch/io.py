@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from dispatch.limits import bad_text
 from dispatch.sheet import write_table
 from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.errors import InvalidInput
@@ -77,6 +78,10 @@ def import_cases(
     if len(outside):
         raise InvalidInput(f"{path}: rows {rows(outside)} lie outside the city (check --crs and the columns)")
     description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
+    for k, text in enumerate(description):
+        problem = bad_text("description", str(text))
+        if problem:
+            raise InvalidInput(f"{path}: row {k + 2}: {problem}")
     records = answers.to_dict("records")
     history = []
     for k in range(n):

@@ -55,6 +55,8 @@ def read_polygon_file(
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
         raise InvalidInput(f"layer {what}: cannot read {path}: {exc}") from None
+    if gdf.empty:
+        raise InvalidInput(f"{where} has no features")
     if id_field is not None and id_field not in gdf.columns:
         raise InvalidInput(f"{where} has no field {id_field!r}; fields: {', '.join(map(str, gdf.columns))}")
     if crs_text is not None:
