@@ -575,8 +575,8 @@ def _layer_change(name: str, file: Path, crs: str | None, repair: bool, write: b
 
     s = _settings()
     with _clear_errors(), _store() as store:
-        gdf = lay.read_layer_file(file, name, crs, repair)
         city = load_city(load_config(s.city, s.data_dir).gpkg)
+        gdf = lay.read_layer_file(file, name, crs, repair, city=city)
         now = datetime.now(UTC)
         console.print(f"re-resolving open cases against the new {name} …")
         if write:

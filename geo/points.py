@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -142,16 +143,22 @@ def rows(indices: NDArray[np.int64], limit: int = 5) -> str:
 
 
 def refuse_swapped(
-    path: Path, lon: Floats, lat: Floats, city_bounds: tuple[float, float, float, float]
+    path: Path | str,
+    lon: Floats,
+    lat: Floats,
+    city_bounds: tuple[float, float, float, float],
+    name: Callable[[NDArray[np.int64]], str] | None = None,
+    hint: str = "check the coordinate columns",
 ) -> NDArray[np.bool_]:
-    """Raise InvalidInput for rows that look like swapped lat/lon or are not lon/lat at all; returns which
-    of the rest lie outside the city's bounding box."""
+    """Raise InvalidInput for points that look like swapped lat/lon or are not lon/lat at all; returns which
+    of the rest lie outside the city's bounding box. `name` says which points (default: spreadsheet rows)."""
+    named = name or (lambda idx: f"rows {rows(idx)}")
     chk = check_points(lon, lat, city_bounds)
     if chk.swapped.any():
         raise InvalidInput(
-            f"{path}: rows {rows(np.flatnonzero(chk.swapped))} look like lat/lon swapped (they fall in the city "
-            "when exchanged); check the coordinate columns"
+            f"{path}: {named(np.flatnonzero(chk.swapped))} look like lat/lon swapped (they fall in the city "
+            f"when exchanged); {hint}"
         )
     if chk.invalid.any():
-        raise InvalidInput(f"{path}: rows {rows(np.flatnonzero(chk.invalid))} are not longitude/latitude")
+        raise InvalidInput(f"{path}: {named(np.flatnonzero(chk.invalid))} are not longitude/latitude; {hint}")
     return chk.outside
