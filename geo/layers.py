@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from numpy.typing import NDArray
 
@@ -61,7 +62,16 @@ def read_polygon_file(
     if not path.is_file():
         raise InvalidInput(f"layer {what}: file not found: {path}")
     try:
-        gdf = gpd.read_file(path)
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        # a GeoPackage may hold many layers: silently taking the first would replace one layer by another
+        if len(names) > 1 and what not in names:
+            raise InvalidInput(
+                f"{where} holds {len(names)} layers ({', '.join(names[:6])}{' …' if len(names) > 6 else ''}) "
+                f"and none is named {what!r}; give a file with that layer, or with only one"
+            )
+        gdf = gpd.read_file(path, layer=what if len(names) > 1 else None)
+    except InvalidInput:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
         raise InvalidInput(f"layer {what}: cannot read {path}: {exc}") from None
     if gdf.empty:

@@ -140,3 +140,18 @@ def test_undecodable_file_names_the_encoding(env, tmp_path):
     path.write_bytes(b"matter,lon,lat,description\n06010,118.13,24.50,\xff\xfe\xff\n")
     _refused(_run("import", "cases", path), "odd.csv", "UTF-8")
     assert env.cases() == []
+
+
+def test_a_file_of_many_layers_is_read_by_name_or_refused(tmp_path, squares):
+    many = tmp_path / "many.gpkg"
+    sq = gpd.read_file(squares)
+    sq.to_file(many, layer="first")
+    sq.assign(name=["left", "right"]).to_file(many, layer="wanted")
+    pts = tmp_path / "pts.csv"
+    pts.write_text("lon,lat\n118.005,24.505\n")
+    out = tmp_path / "o.csv"
+    assert _run("resolve", "--points", pts, "--layer", f"wanted={many}:name", "--out", out).exit_code == 0
+    assert [r["wanted"] for r in _csv(out)] == ["left"]  # the layer named so, not the first one
+    r = _run("resolve", "--points", pts, "--layer", f"other={many}:name", "--out", tmp_path / "p.csv")
+    _refused(r, "many.gpkg", "2 layers", "first, wanted", "'other'")
+    assert not (tmp_path / "p.csv").exists()
