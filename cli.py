@@ -214,6 +214,7 @@ def resolve(
 ) -> None:
     """Resolve every point to its owners: given layers, or the built city's full ownership answer."""
     with _clear_errors():
+        from dispatch.sheet import write_table
         from geo.points import read_points
 
         df, lon, lat = read_points(points, crs_text, lon_col, lat_col)
@@ -222,7 +223,7 @@ def resolve(
         else:
             result = _resolve_city(df, points, lon, lat, matter_col, time_col, matter_default, at_default, city)
         with _atomic(out_path) as tmp:
-            result.to_csv(tmp, index=False)
+            write_table(result, tmp, "csv")
     out.print(f"resolved {len(df)} points → {out_path}")
 
 
@@ -589,8 +590,8 @@ def _layer_change(name: str, file: Path, crs: str | None, repair: bool, write: b
 
     s = _settings()
     with _clear_errors(), _store() as store:
-        gdf = lay.read_layer_file(file, name, crs, repair)
         city = load_city(load_config(s.city, s.data_dir).gpkg)
+        gdf = lay.read_layer_file(file, name, crs, repair, city=city)
         now = datetime.now(UTC)
         console.print(f"re-resolving open cases against the new {name} …")
         if write:
@@ -720,6 +721,7 @@ def export_layer_cmd(name: str, fmt: str, out_path: Path) -> None:
     from cities.config import load_config
     from dispatch.io import FORMATS
     from dispatch.layers import current_city
+    from dispatch.sheet import write_table
     from geo.errors import InvalidInput
     from geo.ownership import load_city
 
@@ -731,7 +733,7 @@ def export_layer_cmd(name: str, fmt: str, out_path: Path) -> None:
         gdf = city.layers[name]
         with _atomic(out_path) as tmp:
             if fmt == "csv":
-                gdf.assign(wkt=gdf.geometry.to_wkt()).drop(columns="geometry").to_csv(tmp, index=False)
+                write_table(gdf.assign(wkt=gdf.geometry.to_wkt()).drop(columns="geometry"), tmp, "csv")
             else:
                 gdf.to_file(tmp, driver=FORMATS[fmt])
     out.print(f"wrote {len(gdf)} features of {name} to {out_path}")

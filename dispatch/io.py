@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from dispatch.limits import bad_text
+from dispatch.sheet import write_table
 from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
@@ -32,6 +37,22 @@ FORMATS = {
 }
 
 
+CHUNK = 10_000  # rows resolved, built and stored at a time: memory stays bounded however long the file is
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The checked columns of a case file, one entry per data row."""
+
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    matter: NDArray[Any]
+    source: NDArray[Any]
+    urgency: NDArray[Any]
+    description: NDArray[Any]
+    reported_at: pd.Series  # UTC
+
+
 def import_cases(
     wf: Workflow,
     path: Path,
@@ -41,7 +62,17 @@ def import_cases(
     lat_col: str = "lat",
     wkt_col: str = "wkt",
 ) -> int:
-    """Create a reported case per row (matter; optional source, time, urgency, description), all or none."""
+    """Create a reported case per row (matter; optional source, time, urgency, description), all or none: every
+    row is checked before anything is stored, then the cases are built and stored CHUNK rows at a time, in one
+    transaction."""
+    now = wf.clock()
+    checked = _checked_rows(wf, path, now, crs_text, lon_col, lat_col, wkt_col)
+    return wf.store.insert_history_batches(_batches(wf, checked, path, actor, now))
+
+
+def _checked_rows(
+    wf: Workflow, path: Path, now: datetime, crs_text: str | None, lon_col: str, lat_col: str, wkt_col: str
+) -> _Rows:
     df, lon, lat = read_points(path, crs_text, lon_col, lat_col, wkt_col)
     if "matter" not in df.columns:
         raise InvalidInput(f"{path}: needs a 'matter' column with matter codes")
@@ -58,7 +89,6 @@ def import_cases(
     bad = np.flatnonzero(~np.isin(urgency, URGENCIES))
     if len(bad):
         raise InvalidInput(f"{path}: urgency must be normal or urgent (rows {rows(bad)})")
-    now = wf.clock()
     if "time" in df.columns:
         local = pd.to_datetime(df["time"].str.strip(), errors="coerce")
         bad = np.flatnonzero(local.isna().to_numpy())
@@ -66,38 +96,63 @@ def import_cases(
             raise InvalidInput(f"{path}: unparsable time at rows {rows(bad)}")
         if local.dt.tz is None:
             local = local.dt.tz_localize(wf.calendar.tz)
-        times = [t.to_pydatetime().astimezone(UTC) for t in local]
+        reported_at = local.dt.tz_convert(UTC)
     else:
-        times = [now] * n
-    answers = wf.engine.resolve_many(lon, lat, matter, pd.Series(times))
+        reported_at = pd.Series(pd.Timestamp(now), index=range(n)).dt.tz_convert(UTC)
+    description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "", dtype=object)
+    for k, text in enumerate(description):
+        problem = bad_text("description", str(text))
+        if problem:
+            raise InvalidInput(f"{path}: row {k + 2}: {problem}")
     minx, miny, maxx, maxy = (float(v) for v in wf.engine.city.layers["districts"].total_bounds)
     refuse_swapped(path, lon, lat, (minx, miny, maxx, maxy))
-    outside = np.flatnonzero(answers["district"].isna().to_numpy())
-    if len(outside):
-        raise InvalidInput(f"{path}: rows {rows(outside)} lie outside the city (check --crs and the columns)")
-    description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
-    records = answers.to_dict("records")
-    history = []
-    for k in range(n):
-        owners = owners_of(wf.engine.row_to_ownership(records[k]))
-        new = NewCase(
-            str(matter[k]), float(lon[k]), float(lat[k]), str(source[k]), times[k], str(description[k]), str(urgency[k])
+    outside = _outside_city(wf, lon, lat, matter, reported_at)
+    if outside.any():
+        raise InvalidInput(
+            f"{path}: rows {rows(np.flatnonzero(outside))} lie outside the city (check --crs and the columns)"
         )
-        case = reported_case(new, owners, "", actor, now)  # case_no "": the store numbers it
-        event = Event(
-            0,
-            0,
-            now,
-            actor,
-            "import",
-            None,
-            "reported",
-            f"imported from {path.name}",
-            {},
-            {"state": "reported", "row": k + 2},
-        )
-        history.append((case, [event]))
-    return wf.store.insert_history(history)
+    return _Rows(lon, lat, matter, source, urgency, description, reported_at)
+
+
+def _outside_city(
+    wf: Workflow, lon: NDArray[np.float64], lat: NDArray[np.float64], matter: NDArray[Any], at: pd.Series
+) -> NDArray[np.bool_]:
+    """Which points no district owns, by the engine's own answer (without boundary distances: cheaper)."""
+    found = [
+        wf.engine.resolve_many(lon[sl], lat[sl], matter[sl], at.iloc[sl], with_distance=False)["district"].isna()
+        for sl in _slices(len(lon))
+    ]
+    return np.concatenate([f.to_numpy() for f in found]) if found else np.zeros(0, dtype=bool)
+
+
+def _slices(n: int) -> list[slice]:
+    return [slice(start, min(n, start + CHUNK)) for start in range(0, n, CHUNK)]
+
+
+def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> Iterator[list[tuple[Case, list[Event]]]]:
+    """The cases and their import events, CHUNK rows at a time (each made only when the store asks for it)."""
+    for sl in _slices(len(r.lon)):
+        answers = wf.engine.resolve_many(r.lon[sl], r.lat[sl], r.matter[sl], r.reported_at.iloc[sl])
+        history = []
+        for k, record in enumerate(answers.to_dict("records"), sl.start):
+            owners = owners_of(wf.engine.row_to_ownership(record))
+            at = r.reported_at.iloc[k].to_pydatetime().astimezone(UTC)
+            new = NewCase(
+                str(r.matter[k]),
+                float(r.lon[k]),
+                float(r.lat[k]),
+                str(r.source[k]),
+                at,
+                str(r.description[k]),
+                str(r.urgency[k]),
+            )
+            case = reported_case(new, owners, "", actor, now)  # case_no "": the store numbers it
+            event = Event(
+                0, 0, now, actor, "import", None, "reported", f"imported from {path.name}", {},
+                {"state": "reported", "row": k + 2},
+            )  # fmt: skip
+            history.append((case, [event]))
+        yield history
 
 
 def cases_frame(cases: list[Case]) -> pd.DataFrame:
@@ -121,10 +176,7 @@ def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
     df = cases_frame(cases)
     if fmt in ("csv", "xlsx"):
         df["wkt"] = [f"POINT ({c.lon} {c.lat})" for c in cases]
-        if fmt == "csv":
-            df.to_csv(path, index=False)
-        else:
-            df.to_excel(path, index=False, sheet_name="cases", engine="openpyxl")
+        write_table(df, path, fmt, sheet="cases")
         return len(df)
     if fmt == "shp":  # dBASE field names are at most 10 characters; JSON does not fit its 254
         df = df.drop(columns="ownership").rename(columns=SHP_NAMES)

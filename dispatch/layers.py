@@ -40,12 +40,16 @@ class OwnerChange:
     after: dict[str, Any]
 
 
-def read_layer_file(path: Path, layer: str, crs_text: str | None = None, repair: bool = False) -> gpd.GeoDataFrame:
-    """A replacement for `layer`, checked, in EPSG:4326; bad input raises InvalidInput naming the feature."""
+def read_layer_file(
+    path: Path, layer: str, crs_text: str | None = None, repair: bool = False, *, city: City
+) -> gpd.GeoDataFrame:
+    """A replacement for `layer`, checked, in EPSG:4326; bad input (also features that do not lie on the
+    city's districts' extent) raises InvalidInput naming the feature."""
     if layer not in EDITABLE:
         raise InvalidInput(f"layer {layer!r} cannot be replaced; layers: {', '.join(EDITABLE)}")
     id_field, needed = EDITABLE[layer]
-    gdf = read_polygon_file(path, layer, id_field, crs_text, repair)
+    minx, miny, maxx, maxy = (float(v) for v in city.layers["districts"].total_bounds)
+    gdf = read_polygon_file(path, layer, id_field, crs_text, repair, (minx, miny, maxx, maxy))
     missing = [c for c in needed if c not in gdf.columns]
     if missing:
         raise InvalidInput(f"{path}: layer {layer} needs the field(s) {', '.join(missing)}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from numpy.typing import NDArray
 
@@ -16,8 +17,11 @@ from geo.crs import STORAGE_CRS, parse_crs, project_geometries, to_wgs84
 from geo.errors import InvalidInput
 from geo.index import LayerIndex
 from geo.lattice import Lattice
+from geo.points import refuse_swapped
 
 MAX_SQUARES = 1_000_000
+# how far (degrees, about 1 km) a feature's representative point may lie beyond the city's bounding box
+CITY_MARGIN_DEG = 0.01
 
 
 @dataclass(frozen=True)
@@ -43,18 +47,35 @@ def parse_layer_spec(text: str) -> LayerSpec:
 
 
 def read_polygon_file(
-    path: Path, what: str, id_field: str | None = None, crs_text: str | None = None, repair: bool | None = None
+    path: Path,
+    what: str,
+    id_field: str | None = None,
+    crs_text: str | None = None,
+    repair: bool | None = None,
+    city_bounds: tuple[float, float, float, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a polygon layer from any file geopandas reads, check it, return it in EPSG:4326 with every field
     and an 'owner_id' column (text). crs_text overrides the declared CRS (gcj02/bd09 are shifted back);
-    repair=True repairs invalid polygons, False refuses them, None refuses without offering --repair."""
+    repair=True repairs invalid polygons, False refuses them, None refuses without offering --repair; with
+    city_bounds (lon/lat), every feature must lie on the city (see refuse_off_city)."""
     where = f"layer {what}: {path}"
     if not path.is_file():
         raise InvalidInput(f"layer {what}: file not found: {path}")
     try:
-        gdf = gpd.read_file(path)
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        # a GeoPackage may hold many layers: silently taking the first would replace one layer by another
+        if len(names) > 1 and what not in names:
+            raise InvalidInput(
+                f"{where} holds {len(names)} layers ({', '.join(names[:6])}{' …' if len(names) > 6 else ''}) "
+                f"and none is named {what!r}; give a file with that layer, or with only one"
+            )
+        gdf = gpd.read_file(path, layer=what if len(names) > 1 else None)
+    except InvalidInput:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
         raise InvalidInput(f"layer {what}: cannot read {path}: {exc}") from None
+    if gdf.empty:
+        raise InvalidInput(f"{where} has no features")
     if id_field is not None and id_field not in gdf.columns:
         raise InvalidInput(f"{where} has no field {id_field!r}; fields: {', '.join(map(str, gdf.columns))}")
     if crs_text is not None:
@@ -92,7 +113,42 @@ def read_polygon_file(
             shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in fixed
         ]
     out = gdf.drop(columns="geometry").assign(owner_id=ids.to_numpy())
-    return gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs).to_crs(STORAGE_CRS)
+    result = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs).to_crs(STORAGE_CRS)
+    if city_bounds is not None:
+        refuse_off_city(result, where, crs_text or gdf.crs.to_string(), city_bounds)
+    return result
+
+
+def refuse_off_city(
+    gdf: gpd.GeoDataFrame, where: str, declared: str, city_bounds: tuple[float, float, float, float]
+) -> None:
+    """Raise InvalidInput, naming the first features and the likely cause, unless every feature's
+    representative point lies within the city's lon/lat bounds (plus CITY_MARGIN_DEG). Degrees declared as a
+    metric CRS land near (0, 0); swapped axes or a wrong zone land far away."""
+    points = shapely.point_on_surface(np.asarray(gdf.geometry.values))
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    ids = gdf["owner_id"].astype(str).to_numpy()
+
+    def named(idx: NDArray[np.int64]) -> str:
+        shown = ", ".join(f"{k} (id {ids[k]})" for k in idx[:3])
+        return f"features {shown}" + (f" and {len(idx) - 3} more" if len(idx) > 3 else "")
+
+    hint = f"check the CRS the file declares ({declared}) and its axis order, or give --crs"
+    m = CITY_MARGIN_DEG
+    minx, miny, maxx, maxy = city_bounds
+    outside = np.flatnonzero(refuse_swapped(where, lon, lat, (minx - m, miny - m, maxx + m, maxy + m), named, hint))
+    if len(outside):
+        k = outside[0]
+        near_origin = abs(lon[k]) < 1 and abs(lat[k]) < 1
+        cause = (
+            f"the coordinates look like degrees in a file that declares {declared}; give --crs wgs84"
+            if near_origin
+            else hint
+        )
+        raise InvalidInput(
+            f"{where}: {named(outside)} lie outside the city (the first at lon {lon[k]:.5f}, lat {lat[k]:.5f}); "
+            + cause
+        )
 
 
 def read_polygons(spec: LayerSpec) -> gpd.GeoDataFrame:

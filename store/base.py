@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,6 +108,11 @@ class Store(ABC):
     @abstractmethod
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
         """Store cases with their event logs in one transaction; ids, and numbers where case_no is "", assigned."""
+
+    @abstractmethod
+    def insert_history_batches(self, batches: Iterable[Sequence[tuple[Case, Sequence[Event]]]]) -> int:
+        """insert_history for batches made one at a time while they are stored (memory stays bounded), all in one
+        transaction: if making or storing any batch fails, nothing is stored."""
 
     @abstractmethod
     def get_case(self, case_id: int) -> Case:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -152,6 +152,13 @@ class SQLStore(AccountStore, Store):
         return self.get_case(case_id)
 
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
+        return self.insert_history_batches([history])
+
+    def insert_history_batches(self, batches: Iterable[Sequence[tuple[Case, Sequence[Event]]]]) -> int:
+        with self._write() as conn:  # one transaction: an exception from the iterable rolls every batch back
+            return sum(self._insert_batch(conn, history) for history in batches)
+
+    def _insert_batch(self, conn: Connection, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
         if not history:
             return 0
         rows = []
@@ -165,35 +172,34 @@ class SQLStore(AccountStore, Store):
             if case.case_no:
                 prefix, serial = case.case_no[:-5], int(case.case_no[-5:])
                 serials[prefix] = max(serials.get(prefix, 0), serial)
-        with self._write() as conn:
-            unnumbered: dict[str, list[dict[str, Any]]] = {}
-            for row, (case, _) in zip(rows, history, strict=True):
-                if not case.case_no:  # number it here, from the same counter as live reports
-                    unnumbered.setdefault(case_prefix(case.source, case.matter, case.reported_at), []).append(row)
-            for prefix, group in unnumbered.items():
-                first = self._next_serial(conn, prefix, len(group))
-                for k, row in enumerate(group):
-                    row["case_no"] = f"{prefix}{first + k:05d}"
-            ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
-            events = [
-                {
-                    "case_id": case_id,
-                    "at": e.at,
-                    "actor": e.actor,
-                    "action": e.action,
-                    "from_state": e.from_state,
-                    "to_state": e.to_state,
-                    "reason": e.reason,
-                    "before": e.before,
-                    "after": e.after,
-                }
-                for case_id, (_, evs) in zip(ids, history, strict=True)
-                for e in evs
-            ]
-            if events:
-                conn.execute(case_events.insert(), events)
-            for prefix, last in serials.items():
-                self._raise_serial(conn, prefix, last)
+        unnumbered: dict[str, list[dict[str, Any]]] = {}
+        for row, (case, _) in zip(rows, history, strict=True):
+            if not case.case_no:  # number it here, from the same counter as live reports
+                unnumbered.setdefault(case_prefix(case.source, case.matter, case.reported_at), []).append(row)
+        for prefix, group in unnumbered.items():
+            first = self._next_serial(conn, prefix, len(group))
+            for k, row in enumerate(group):
+                row["case_no"] = f"{prefix}{first + k:05d}"
+        ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        events = [
+            {
+                "case_id": case_id,
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "reason": e.reason,
+                "before": e.before,
+                "after": e.after,
+            }
+            for case_id, (_, evs) in zip(ids, history, strict=True)
+            for e in evs
+        ]
+        if events:
+            conn.execute(case_events.insert(), events)
+        for prefix, last in serials.items():  # per batch, so a later batch numbers after these
+            self._raise_serial(conn, prefix, last)
         return len(ids)
 
     def get_case(self, case_id: int) -> Case:

@@ -46,7 +46,7 @@ def test_preview_then_apply_reowns_open_cases(wf, store, city, tmp_path):
     closed = wf.report(sup, NewCase("06036", x, y, "supervisor", NOW))
     closed = wf.act(sup, closed.id, "self_handle", closed.version)
     assert moved.cell == gone
-    gdf = lay.read_layer_file(path, "grid_cells")
+    gdf = lay.read_layer_file(path, "grid_cells", city=city)
     changes = lay.preview(store, city, "grid_cells", gdf, NOW)
     assert [c.case.id for c in changes] == [moved.id] and changes[0].after["cell"] == into
     assert store.get_case(moved.id).cell == gone  # preview writes nothing
@@ -70,18 +70,18 @@ def test_bad_layer_files_are_refused(city, tmp_path):
     vz = city.layers["vendor_zones"].copy()
     vz.drop(columns="hours").to_file(tmp_path / "nohours.gpkg")
     with pytest.raises(InvalidInput, match="needs the field"):
-        lay.read_layer_file(tmp_path / "nohours.gpkg", "vendor_zones")
+        lay.read_layer_file(tmp_path / "nohours.gpkg", "vendor_zones", city=city)
     bow = vz.copy()
     bow.loc[bow.index[2], "geometry"] = shapely.Polygon(
         [(118.0, 24.5), (118.01, 24.51), (118.01, 24.5), (118.0, 24.51)]
     )
     bow.to_file(tmp_path / "bow.gpkg")
     with pytest.raises(InvalidInput, match=f"feature 2 \\(id {vz['id'].iloc[2]}\\) has invalid geometry"):
-        lay.read_layer_file(tmp_path / "bow.gpkg", "vendor_zones")
-    repaired = lay.read_layer_file(tmp_path / "bow.gpkg", "vendor_zones", repair=True)
+        lay.read_layer_file(tmp_path / "bow.gpkg", "vendor_zones", city=city)
+    repaired = lay.read_layer_file(tmp_path / "bow.gpkg", "vendor_zones", repair=True, city=city)
     assert shapely.is_valid(repaired.geometry.values).all()
     with pytest.raises(InvalidInput, match="cannot be replaced"):
-        lay.read_layer_file(tmp_path / "bow.gpkg", "land")
+        lay.read_layer_file(tmp_path / "bow.gpkg", "land", city=city)
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
@@ -94,7 +94,7 @@ def test_gcj02_layer_is_shifted_back(city, tmp_path):
         vz.geometry.values, lambda c: __import__("numpy").column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))
     )
     shifted.set_crs(None, allow_override=True).to_file(tmp_path / "gcj.geojson")
-    back = lay.read_layer_file(tmp_path / "gcj.geojson", "vendor_zones", crs_text="gcj02")
+    back = lay.read_layer_file(tmp_path / "gcj.geojson", "vendor_zones", crs_text="gcj02", city=city)
     assert shapely.hausdorff_distance(back.geometry.values[0], vz.geometry.values[0]) < 1e-8
 
 
