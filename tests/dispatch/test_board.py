@@ -1,10 +1,12 @@
 """The board's snapshot follows the store incrementally and answers viewport, aggregate and filter questions."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from dispatch.board import Board, View
 from dispatch.calendar import WorkingCalendar
@@ -68,3 +70,54 @@ def test_snapshot_follows_the_store(store, engine, city):
     snap = board.snapshot()
     assert c.id in {f.id for f in snap.facts}  # voided today
     assert {snap.facts[i].id for i in snap.select(View(), clock["now"])} == {a.id, b.id}
+
+
+def test_the_board_never_skips_a_commit(store, engine, city):
+    # Two dispatches at once; the one that draws the lower event id commits last. The board follows the highest
+    # committed id, so it must never see the second commit before the first (PostgreSQL draws ids from a
+    # sequence at INSERT time: unless event appends are serialised, ids commit out of order).
+    wf = Workflow(store, engine, CAL, clock=lambda: START)
+    cells = city.layers["grid_cells"]
+    here = [shapely.point_on_surface(g) for g in cells[cells["district_code"] == "350203"].geometry.iloc[[10, 900]]]
+    u = {r: store.add_user(r, "password1", r) for r in ("supervisor", "acceptor", "shift_lead", "dispatcher")}
+    filed = []
+    for p in here:
+        c = wf.report(u["supervisor"], NewCase("06036", p.x, p.y, "supervisor", START))
+        c = wf.act(u["acceptor"], c.id, "accept", c.version)
+        filed.append(wf.act(u["shift_lead"], c.id, "file", c.version))
+    a, b = filed
+    board = Board(wf)
+    assert board.snapshot().revision == store.revision()
+
+    errors: list[BaseException] = []
+
+    def dispatch(case):
+        try:
+            wf.act(u["dispatcher"], case.id, "dispatch", case.version)
+        except BaseException as exc:
+            errors.append(exc)
+
+    slow, fast = threading.Thread(target=dispatch, args=(a,)), threading.Thread(target=dispatch, args=(b,))
+    written, let_commit = threading.Event(), threading.Event()
+
+    def hold_commit(_conn):
+        if threading.current_thread() is slow:
+            written.set()
+            assert let_commit.wait(30)
+
+    sa.event.listen(store.engine, "commit", hold_commit)
+    try:
+        slow.start()
+        assert written.wait(30)  # a's dispatch and its event are written, not committed
+        fast.start()
+        fast.join(1.0)  # b's dispatch commits now, or waits for a's if appends are serialised
+        board.snapshot()  # the board looks while a is still uncommitted
+        let_commit.set()
+        slow.join(30)
+        fast.join(30)
+    finally:
+        let_commit.set()
+        sa.event.remove(store.engine, "commit", hold_commit)
+    assert not errors
+    snap = board.snapshot()
+    assert {f.id: f.state for f in snap.facts} == {a.id: "dispatched", b.id: "dispatched"}
