@@ -26,7 +26,7 @@ from bench.ownership import incidents
 from cities.config import load_config
 from dispatch.calendar import WorkingCalendar
 from dispatch.io import import_cases
-from dispatch.workflow import Workflow
+from dispatch.workflow import NO_CASE_FLAGS, Workflow
 from geo.ownership import OwnershipEngine, load_city
 from store import migrate
 from store.models import NewCase
@@ -210,16 +210,18 @@ def run(n_points: int, n_import: int, n_single: int = 300, n_dispatch: int = 600
     lon, lat = lon[inside], lat[inside]
     gpkg = work / "cases.gpkg"
     matters = np.array(["06010", "09006", "09005", "07001"])[np.arange(len(lon)) % 4]
+    times = [NOW - timedelta(minutes=int(m)) for m in np.arange(len(lon)) % 10_000]
+    # trading inside its zone in its hours is lawful, and the import refuses such rows: leave them out
+    keep = ~engine.resolve_many(lon, lat, matters, times, with_distance=False)["flag"].isin(NO_CASE_FLAGS).to_numpy()
     gpd.GeoDataFrame(
         {
-            "matter": matters,
+            "matter": matters[keep],
             "source": "hotline",
             "time": [
-                (NOW - timedelta(minutes=int(m))).astimezone(calendar.tz).strftime("%Y-%m-%d %H:%M")
-                for m in np.arange(len(lon)) % 10_000
+                t.astimezone(calendar.tz).strftime("%Y-%m-%d %H:%M") for t, k in zip(times, keep, strict=True) if k
             ],
         },
-        geometry=gpd.points_from_xy(lon, lat),
+        geometry=gpd.points_from_xy(lon[keep], lat[keep]),
         crs="EPSG:4326",
     ).to_file(gpkg)
     for name, url in backends.items():

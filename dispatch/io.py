@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
+from dispatch.workflow import NO_CASE_FLAGS, SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
 from store.models import Case, Event, NewCase
@@ -75,6 +75,10 @@ def import_cases(
     outside = np.flatnonzero(answers["district"].isna().to_numpy())
     if len(outside):
         raise InvalidInput(f"{path}: rows {rows(outside)} lie outside the city (check --crs and the columns)")
+    # lawful where and when reported (trading in its zone, in its hours): no case, as Workflow.check_report says
+    lawful = np.flatnonzero(answers["flag"].isin(NO_CASE_FLAGS).to_numpy())
+    if len(lawful):
+        raise InvalidInput(f"{path}: rows {rows(lawful)} are lawful where and when they were reported: no case")
     description = df["description"].to_numpy() if "description" in df.columns else np.full(n, "")
     records = answers.to_dict("records")
     history = []
