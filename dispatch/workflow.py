@@ -214,22 +214,23 @@ class Workflow:
         if not actor.covers(owners["district"]):
             raise Forbidden(f"{actor.username} may not report in district {owners['district']}")
         if owners.get("flag") in NO_CASE_FLAGS:
-            raise Invalid(f"no case: {self.lawful_reason(owners, new.reported_at)}")
+            raise Invalid(f"no case: {self.lawful_reason(owners, new.matter, new.reported_at)}")
         return owners
 
-    def lawful_reason(self, owners: dict[str, Any], at: datetime | None = None) -> str:
+    def lawful_reason(self, owners: dict[str, Any], matter: str, at: datetime) -> str:
         """Why an ownership answer flagged lawful is no case: the rule, its zone and the zone's hours."""
         rule = next((r for r in self.engine.city.rules if r.rule == owners.get("rule")), None)
-        zone = rule.zone if rule is not None else ""
+        zone = rule.zone if rule is not None else "zone"
         zone_id = (owners.get("zones") or {}).get(zone)
-        hours = ""
+        where = f"{zone} {zone_id}"
         if zone in ZONE_LAYERS and zone_id:
             layer = self.engine.city.layers[ZONE_LAYERS[zone]].set_index("id")
-            if "hours" in layer.columns and zone_id in layer.index:
-                hours = f", open {layer.loc[zone_id, 'hours']}"
-        when = f" at {at.astimezone(self.calendar.tz):%Y-%m-%d %H:%M}" if at is not None else ""
+            if zone_id in layer.index:
+                row = layer.loc[zone_id]
+                where += f" ({row['name']})" if "name" in layer.columns else ""
+                where += f", open {row['hours']}" if "hours" in layer.columns else ""
         why = f" ({rule.reason_en})" if rule is not None else ""
-        return f"{owners.get('matter', 'the matter')} lies in {zone or 'a zone'} {zone_id}{hours}{when}: lawful{why}"
+        return f"{matter} at {at.astimezone(self.calendar.tz):%Y-%m-%d %H:%M} lies in {where}: lawful{why}"
 
     # -- every other action --------------------------------------------------------------------------
     def act(self, actor: User, case_id: int, action: str, version: int, reason: str = "", **params: Any) -> Case:
