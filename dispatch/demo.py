@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dispatch.workflow import Workflow, owners_of, reported_case
+from dispatch.calendar import OutsideCalendar
+from dispatch.workflow import NO_CASE_FLAGS, Workflow, owners_of, reported_case
 from store.base import Store
 from store.errors import Invalid
 from store.models import Case, Event, NewCase, User, case_prefix, jsonable
@@ -129,6 +130,8 @@ class HistoryMaker:
             owners = owners_of(self.wf.engine.row_to_ownership(records[k]))
             if owners["district"] is None:
                 continue  # at sea or outside: nobody would have reported it here
+            if owners["flag"] in NO_CASE_FLAGS:
+                continue  # lawful there and then (trading in its zone, in its hours): no case
             prefix = case_prefix(str(sources[k]), str(matters[k]), times[k])
             serial[prefix] = serial.get(prefix, 0) + 1
             history.append(
@@ -174,10 +177,15 @@ class HistoryMaker:
 
         def step(user: User, action: str, minutes: float, reason: str = "", **params: Any) -> bool:
             c, t = state.case, state.at
+            if minutes == float("inf"):
+                return False
             when = t + timedelta(minutes=float(minutes))
             if when > until:
                 return False
-            changes = self.wf.plan(user, c, action, when, reason, **params)
+            try:
+                changes = self.wf.plan(user, c, action, when, reason, **params)
+            except OutsideCalendar:
+                return False  # its deadline would fall after the calendar's last declared year: the case waits
             events.append(
                 Event(
                     0,
@@ -198,6 +206,13 @@ class HistoryMaker:
 
         def minutes(lo: float, hi: float) -> float:
             return float(rng.uniform(lo, hi))
+
+        def working(seconds: float) -> float:
+            """Minutes until `seconds` of working time have passed (inf: not within the calendar's years)."""
+            try:
+                return (self.wf.calendar.add(state.at, seconds) - state.at).total_seconds() / 60
+            except OutsideCalendar:
+                return float("inf")
 
         if source == "supervisor" and rng.random() < 0.08:
             step(sup, "self_handle", minutes(5, 30))
@@ -249,15 +264,13 @@ class HistoryMaker:
             return state.case, events
         stage, stages = self.wf.stage(state.case)
         while stage and stage < len(stages):  # staged matters: each stage done within its own deadline
-            done_at = self.wf.calendar.add(state.at, float(rng.uniform(0.3, 1.1)) * stages[stage - 1][1])
-            if not step(unit, "complete_stage", (done_at - state.at).total_seconds() / 60):
+            if not step(unit, "complete_stage", working(float(rng.uniform(0.3, 1.1)) * stages[stage - 1][1])):
                 return state.case, events
             stage += 1
         for attempt in range(2):
             c = state.case
             share = float(rng.lognormal(np.log(0.55), 0.5))  # of the allowed working time; > 1 is late
-            done_at = self.wf.calendar.add(state.at, share * (c.work_seconds or 3600.0))
-            if not step(unit, "feedback", (done_at - state.at).total_seconds() / 60):
+            if not step(unit, "feedback", working(share * (c.work_seconds or 3600.0))):
                 return state.case, events
             fail = attempt == 0 and rng.random() < 0.05
             if not (
@@ -357,8 +370,8 @@ class LiveDemo:
         added = 0
         for m, x, y in zip(matters.tolist(), lon.tolist(), lat.tolist(), strict=True):
             o = self.wf.engine.resolve(x, y, m, now)
-            if o.district is None:
-                continue
+            if o.district is None or o.flag in NO_CASE_FLAGS:
+                continue  # outside the city, or lawful there and then: no case
             source = "supervisor" if self.rng.random() < 0.6 else "hotline"
             reporter = self.actors.supervisors[o.district] if source == "supervisor" else self.actors.acceptor
             self.wf.report(reporter, NewCase(m, x, y, source, now, "（合成演示数据）live demo case"))

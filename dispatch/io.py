@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from dispatch.limits import bad_text
 from dispatch.sheet import write_table
-from dispatch.workflow import SOURCES, URGENCIES, Workflow, owners_of, reported_case
+from dispatch.workflow import NO_CASE_FLAGS, SOURCES, URGENCIES, Workflow, owners_of, reported_case
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
 from store.models import Case, Event, NewCase
@@ -106,23 +106,32 @@ def _checked_rows(
             raise InvalidInput(f"{path}: row {k + 2}: {problem}")
     minx, miny, maxx, maxy = (float(v) for v in wf.engine.city.layers["districts"].total_bounds)
     refuse_swapped(path, lon, lat, (minx, miny, maxx, maxy))
-    outside = _outside_city(wf, lon, lat, matter, reported_at)
+    outside, lawful = _refused(wf, lon, lat, matter, reported_at)
     if outside.any():
         raise InvalidInput(
             f"{path}: rows {rows(np.flatnonzero(outside))} lie outside the city (check --crs and the columns)"
         )
+    # lawful where and when reported (trading in its zone, in its hours): no case, as Workflow.check_report says
+    if lawful.any():
+        raise InvalidInput(
+            f"{path}: rows {rows(np.flatnonzero(lawful))} are lawful where and when they were reported: no case"
+        )
     return _Rows(lon, lat, matter, source, urgency, description, reported_at)
 
 
-def _outside_city(
+def _refused(
     wf: Workflow, lon: NDArray[np.float64], lat: NDArray[np.float64], matter: NDArray[Any], at: pd.Series
-) -> NDArray[np.bool_]:
-    """Which points no district owns, by the engine's own answer (without boundary distances: cheaper)."""
-    found = [
-        wf.engine.resolve_many(lon[sl], lat[sl], matter[sl], at.iloc[sl], with_distance=False)["district"].isna()
-        for sl in _slices(len(lon))
-    ]
-    return np.concatenate([f.to_numpy() for f in found]) if found else np.zeros(0, dtype=bool)
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which points no district owns, and which are lawful where and when reported, by the engine's own answer
+    (without boundary distances: cheaper)."""
+    outside, lawful = [], []
+    for sl in _slices(len(lon)):
+        found = wf.engine.resolve_many(lon[sl], lat[sl], matter[sl], at.iloc[sl], with_distance=False)
+        outside.append(found["district"].isna().to_numpy())
+        lawful.append(found["flag"].isin(NO_CASE_FLAGS).to_numpy())
+    if not outside:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    return np.concatenate(outside), np.concatenate(lawful)
 
 
 def _slices(n: int) -> list[slice]:

@@ -1,7 +1,9 @@
 """Figures for the wall display and the district review, from light case records.
 
 The on-time rate is the honest one: closed on time / (closed on time + closed late + open and overdue).
-Counting only closed cases shows 100 % while overdue cases pile up (the lesson of 311 dashboards).
+Counting only closed cases shows 100 % while overdue cases pile up (the lesson of 311 dashboards). It rates the
+handling, so "open and overdue" there means past the unit's deadline; `overdue` counts every open case past any
+deadline, the filing and dispatch limits included.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ class Figures:
     dispatched: int
     closed: int
     open: int
-    overdue: int
+    overdue: int  # past any deadline: filing, dispatch or the unit's
     at_risk: int
     closed_on_time: int
     closed_late: int
+    overdue_handling: int  # past the unit's deadline (what the on-time rate counts)
 
     @property
     def on_time_rate(self) -> float | None:
-        """closed on time / (closed on time + closed late + open overdue); None when there is nothing to rate."""
-        total = self.closed_on_time + self.closed_late + self.overdue
+        """closed on time / (closed on time + closed late + open past the unit's deadline); None when there is
+        nothing to rate."""
+        total = self.closed_on_time + self.closed_late + self.overdue_handling
         return self.closed_on_time / total if total else None
 
     @property
@@ -66,6 +70,7 @@ def tally(snap: Snapshot, since: datetime, now: datetime, mask: NDArray[np.bool_
         at_risk=int((open_ & snap.at_risk).sum()),
         closed_on_time=int((closed & (snap.on_time == 1)).sum()),
         closed_late=int((closed & (snap.on_time == 0)).sum()),
+        overdue_handling=int((open_ & snap.overdue & (snap.column["stage"] != "waiting")).sum()),
     )
 
 

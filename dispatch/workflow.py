@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dispatch.calendar import WorkingCalendar, parse_allowance
+from dispatch.calendar import OutsideCalendar, WorkingCalendar, parse_allowance
 from dispatch.limits import check_text
 from dispatch.policy import POLICY, Target, check
 from geo.ownership import Ownership, OwnershipEngine
+from geo.registry import ZONE_LAYERS
 from store.base import Store
 from store.errors import Invalid, changed_by
 from store.models import Case, CaseFacts, NewCase, User
@@ -44,6 +45,11 @@ SOURCES = ("supervisor", "hotline", "video", "citizen", "media", "superior")
 URGENCIES = ("normal", "urgent")
 UNTIMED = ("handled", "checking", "checked")  # the unit is done: its clock no longer runs
 RUNNING = ("dispatched", "return_requested", "extension_requested", "park_requested", "void_requested")
+# before dispatch, each step has its own time limit (the calendar's [steps]): filing runs from the report,
+# dispatch from filing
+TO_FILE = ("reported", "verifying", "accepted")
+TO_DISPATCH = ("filed",)
+NO_CASE_FLAGS = ("lawful_in_zone",)  # routing flags that mean "lawful here and now: no case" (不立案)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class DeadlineStatus:
     at_risk: bool
     overdue: bool
     paused: bool
+    step: str | None = None  # whose clock runs: "file", "dispatch" (before dispatch) or "handle" (the unit's)
 
 
 def owners_of(o: Ownership) -> dict[str, Any]:
@@ -206,7 +213,24 @@ class Workflow:
         if owners["district"] is None:
             raise Invalid(f"({new.lon}, {new.lat}) lies outside the city")
         check(actor, "action.report", Target(owners["district"]))
+        if owners.get("flag") in NO_CASE_FLAGS:
+            raise Invalid(f"no case: {self.lawful_reason(owners, new.matter, new.reported_at)}", code="report.lawful")
         return owners
+
+    def lawful_reason(self, owners: dict[str, Any], matter: str, at: datetime) -> str:
+        """Why an ownership answer flagged lawful is no case: the rule, its zone and the zone's hours."""
+        rule = next((r for r in self.engine.city.rules if r.rule == owners.get("rule")), None)
+        zone = rule.zone if rule is not None else "zone"
+        zone_id = (owners.get("zones") or {}).get(zone)
+        where = f"{zone} {zone_id}"
+        if zone in ZONE_LAYERS and zone_id:
+            layer = self.engine.city.layers[ZONE_LAYERS[zone]].set_index("id")
+            if zone_id in layer.index:
+                row = layer.loc[zone_id]
+                where += f" ({row['name']})" if "name" in layer.columns else ""
+                where += f", open {row['hours']}" if "hours" in layer.columns else ""
+        why = f" ({rule.reason_en})" if rule is not None else ""
+        return f"{matter} at {at.astimezone(self.calendar.tz):%Y-%m-%d %H:%M} lies in {where}: lawful{why}"
 
     # -- every other action --------------------------------------------------------------------------
     def act(self, actor: User, case_id: int, action: str, version: int, reason: str = "", **params: Any) -> Case:
@@ -302,6 +326,11 @@ class Workflow:
             ch["filed_at"] = now
             ch["work_seconds"] = self.allowance[case.matter] * (0.5 if case.urgency == "urgent" else 1.0)
         elif name == "dispatch":
+            if not params.get("unit") and any(f in NO_CASE_FLAGS for f in case.flags):
+                raise Invalid(
+                    f"case {case.case_no} was reported where and when it is lawful ({', '.join(case.flags)}): "
+                    "no unit is suggested; void it, or name the unit to dispatch to"
+                )
             unit = params.get("unit") or case.squad or case.lead_department
             if not unit:
                 raise Invalid(f"case {case.case_no} has no suggested owner: name the unit to dispatch to")
@@ -355,8 +384,9 @@ class Workflow:
             ch["paused_at"] = now
         elif name == "unpark":
             assert case.paused_at is not None and case.deadline_at is not None
+            # negative when parked overdue: the deadline stays that much working time in the past
             remaining = self.calendar.between(case.paused_at, case.deadline_at)
-            ch.update(paused_at=None, deadline_at=self.calendar.add(now, max(remaining, 0.0)))
+            ch.update(paused_at=None, deadline_at=self.calendar.add(now, remaining))
         elif name == "reject_void":
             ch["state"] = self._state_before_void(case)
         elif name == "approve_void":
@@ -383,28 +413,85 @@ class Workflow:
         raise Invalid(f"case {case.case_no} has no void request to reject")
 
     # -- deadlines ---------------------------------------------------------------------------------
+    def _clocks(
+        self, cases: Sequence[Case | CaseFacts], now: datetime
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Working seconds left, at risk, overdue and which clock runs ("" none, "file", "dispatch", "handle")."""
+        cal = self.calendar
+        n = len(cases)
+        state = np.array([c.state for c in cases], dtype=object)
+
+        def seconds(values: Sequence[datetime | None]) -> np.ndarray:
+            return np.array([np.nan if v is None else v.timestamp() for v in values], dtype=float)
+
+        due = seconds([c.deadline_at for c in cases])
+        now_s = np.full(n, now.timestamp())
+        at = seconds([c.paused_at or now for c in cases])
+        handle = ~np.isnan(due) & ~np.isin(state, (*CLOSED, *UNTIMED))
+        waits = np.isnan(due)
+        file = waits & np.isin(state, TO_FILE)
+        since = np.where(file, seconds([c.reported_at for c in cases]), seconds([c.filed_at for c in cases]))
+        dispatch = waits & np.isin(state, TO_DISPATCH) & ~np.isnan(since)
+        step = file | dispatch
+        # one interval per clock: the unit's runs from now (or the pause) to the deadline; a step's from its start
+        a, b = np.where(handle, at, since), np.where(handle, due, now_s)
+        timed = handle | step
+        worked = np.full(n, np.nan)
+        if timed.any():
+            worked[timed] = cal.between_many(cal.clip_many(a[timed]), cal.clip_many(b[timed]))
+        allowance = np.where(
+            step,
+            np.where(file, cal.file_s, cal.dispatch_s),
+            np.array([c.work_seconds or 3600.0 for c in cases], dtype=float),
+        )
+        left = np.where(handle, worked, allowance - worked)
+        risk_below = np.where(step, allowance / 5, np.maximum(allowance / 5, 3600.0))
+        # Outside the calendar's declared years working time is not known (its Invalid says so where a deadline is
+        # set); here the flags degrade instead: past the deadline instant is overdue; a step's working time is at
+        # least what the declared years hold, so its `left` is a bound from above, the unit's from below
+        known = cal.covers_many(a) & cal.covers_many(b)
+        with np.errstate(invalid="ignore"):
+            overdue = timed & np.where(known | step, left < 0, b < a)
+            at_risk = timed & ~overdue & (~known & step | (left < risk_below))
+        left[~known] = np.nan
+        which = np.select([file, dispatch, handle], ["file", "dispatch", "handle"], "").astype(object)
+        return left, at_risk, overdue, which
+
     def deadline_flags(
         self, cases: Sequence[Case | CaseFacts], now: datetime
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`deadline` for many cases at once: working seconds left (NaN where no clock runs), at risk, overdue."""
-        n = len(cases)
-        runs = np.array(
-            [c.deadline_at is not None and c.state not in CLOSED and c.state not in UNTIMED for c in cases], dtype=bool
-        )
-        due = np.array([c.deadline_at.timestamp() if c.deadline_at else np.nan for c in cases], dtype=float)
-        at = np.array([(c.paused_at or now).timestamp() for c in cases], dtype=float)
-        allowance = np.array([c.work_seconds or 3600.0 for c in cases], dtype=float)
-        left = np.full(n, np.nan)
-        if runs.any():
-            left[runs] = self.calendar.between_many(at[runs], due[runs])
-        with np.errstate(invalid="ignore"):
-            at_risk = runs & (left >= 0) & (left < np.maximum(allowance / 5, 3600.0))
-            overdue = runs & (left < 0)
+        """`deadline` for many cases at once: working seconds left (NaN where no clock runs, or where working time is
+        not known), at risk, overdue. Counts the steps before dispatch (filing, dispatch) as well as the unit's."""
+        left, at_risk, overdue, _ = self._clocks(cases, now)
         return left, at_risk, overdue
 
+    def due(self, case: Case | CaseFacts) -> datetime | None:
+        """The deadline of the clock that runs now: the unit's, or the filing or dispatch limit before dispatch
+        (None where no clock runs, or where the limit would end outside the calendar's declared years)."""
+        if case.deadline_at is not None:
+            return case.deadline_at
+        if case.state in TO_FILE:
+            since, limit = case.reported_at, self.calendar.file_s
+        elif case.state in TO_DISPATCH and case.filed_at is not None:
+            since, limit = case.filed_at, self.calendar.dispatch_s
+        else:
+            return None
+        try:
+            return self.calendar.add(since, limit)
+        except OutsideCalendar:
+            return None
+
     def deadline(self, case: Case | CaseFacts, now: datetime | None = None) -> DeadlineStatus:
-        """Deadline, working time left, at-risk (under a fifth of the allowance, or an hour) and overdue."""
-        (left,), (at_risk,), (overdue,) = self.deadline_flags([case], now or self.clock())
-        if np.isnan(left):  # no clock runs: no deadline yet, closed, or the unit is done
+        """Deadline, working time left, at-risk and overdue, for the clock that runs: filing and dispatch (at risk
+        under a fifth of their limit), then the unit's (under a fifth of the allowance, or an hour)."""
+        (left,), (at_risk,), (overdue,), (step,) = self._clocks([case], now or self.clock())
+        if not step:  # no clock runs: closed, the unit is done, or no deadline yet
             return DeadlineStatus(case.deadline_at, None, False, False, False)
-        return DeadlineStatus(case.deadline_at, float(left), bool(at_risk), bool(overdue), case.paused_at is not None)
+        return DeadlineStatus(
+            self.due(case),
+            None if np.isnan(left) else float(left),
+            bool(at_risk),
+            bool(overdue),
+            case.paused_at is not None,
+            str(step),
+        )

@@ -169,7 +169,8 @@ class Store(ABC):
 
     @abstractmethod
     def revision(self) -> int:
-        """A number that grows with every change to cases (the newest event's id): cheap to poll."""
+        """A number that grows with every change to cases (the newest event's id): cheap to poll. Events commit
+        in id order, so every change up to the revision read is visible: following it skips none."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

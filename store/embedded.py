@@ -42,6 +42,9 @@ class EmbeddedStore(SQLStore):
 
         return _without_pysqlite_begin(engine)
 
+    def _serialise_writes(self, conn: Connection) -> None:
+        pass  # BEGIN IMMEDIATE (above) already queues writers: ids commit in the order they are drawn
+
     def _bbox_clause(self, bbox: BBox) -> sa.ColumnElement[bool]:
         minx, miny, maxx, maxy = bbox
         return sa.and_(cases.c.lon.between(minx, maxx), cases.c.lat.between(miny, maxy))

@@ -89,10 +89,17 @@ class SQLStore(AccountStore, Store):
     def _polygon_exact(self, polygon: shapely.Geometry, found: list[Case]) -> list[Case]:
         return found
 
+    @abstractmethod
+    def _serialise_writes(self, conn: Connection) -> None:
+        """Make write transactions commit in the order they append events (a no-op where the database already
+        serialises writers): readers follow `revision()`, the highest event id, and must never pass an id
+        that a transaction still open could commit later."""
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A write transaction (backends may lock differently for writes)."""
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            self._serialise_writes(conn)
             yield conn
 
     # -- schema ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import numpy as np
 
 from dispatch.board import View
 from dispatch.policy import Target, allows, check
-from dispatch.workflow import ACTIONS, Workflow
+from dispatch.workflow import ACTIONS, NO_CASE_FLAGS, Workflow
 from geo.crs import transformer
 from store.errors import Invalid
 from store.models import Case, User
@@ -49,18 +49,16 @@ class Panel:
 def queue(svc: Services, user: User, view: View, now: datetime) -> list[dict[str, Any]]:
     """Cases waiting for the dispatcher, in the user's districts: filed cases waiting for dispatch first, then
     requests waiting for approval (and parked cases), each by the most pressing deadline. A filed case's deadline
-    is the one it would have if dispatched at filing (urgent cases have half the time)."""
+    is its dispatch deadline (派遣时限, counted from filing); `overdue` once it has passed."""
     snap = svc.board.snapshot()
     scope = View(view.classes, (), view.sources, view.within_h, tuple(user.districts) or view.districts)
-    cal = svc.workflow.calendar
+    wf = svc.workflow
     rows = []
     for i in snap.select(scope, now):
         f = snap.facts[i]
         if f.state not in QUEUE_STATES:
             continue
-        due = f.deadline_at
-        if due is None and f.filed_at is not None and f.work_seconds:
-            due = cal.add(f.filed_at, f.work_seconds)
+        due = wf.due(f)
         rows.append(
             {
                 "id": f.id,
@@ -107,6 +105,9 @@ def panel(svc: Services, user: User, case_id: int) -> Panel:
     distance = case.ownership.get("boundary_distance_m")
     wf = svc.workflow
     target = Target(case.district, case.assignee)
+    # a case reported where and when it was lawful (stored before such reports were refused) has no owner to
+    # suggest, and its neighbours' owners are no better: the dispatcher voids it or names a unit deliberately
+    lawful = any(f in NO_CASE_FLAGS for f in case.flags)
     actions = tuple(
         a for a in CONSOLE_ACTIONS if case.state in ACTIONS[a].from_states and allows(user, f"action.{a}", target)
     )
@@ -114,8 +115,8 @@ def panel(svc: Services, user: User, case_id: int) -> Panel:
         case=case,
         boundary_m=distance,
         near_boundary=distance is not None and distance < BOUNDARY_WARNING_M,
-        suggested=case.squad or case.lead_department,
-        alternatives=alternatives(wf, case),
+        suggested=None if lawful else case.squad or case.lead_department,
+        alternatives=() if lawful else alternatives(wf, case),
         actions=actions,
         deadline=wf.deadline(case),
     )

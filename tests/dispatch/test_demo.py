@@ -1,6 +1,6 @@
 """The demo history: deterministic, and every case's log is a legal path through the workflow."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,7 @@ def test_every_log_is_a_legal_path(store, engine):
         assert state == c.state and c.version == len(events)
         if c.state == "dispatched":
             assert c.deadline_at is not None and c.assignee
+        assert "lawful_in_zone" not in c.flags  # trading in its zone, in its hours, is no case
     assert {u.username for u in store.list_users()} >= {"admin", "dispatcher", "wall", "sup.350203", "head.350206"}
 
 
@@ -81,3 +82,23 @@ def test_live_demo_adds_and_moves_cases(store, engine):
     after = store.cases()
     assert added >= 1 and len(after) == count + added
     assert moved >= 1 and sum(c.version > before[c.id] for c in after if c.id in before) == moved
+
+
+def test_a_history_up_to_the_end_of_the_calendar(store, engine):
+    # the last days of the calendar's last declared year: no deadline is made up for the next year; the cases
+    # whose next deadline would fall there wait, and the board and the wall figures work then and after
+    from dispatch.board import Board
+    from dispatch.stats import figures
+
+    end = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)  # 18:00 in Xiamen, the last working minute of 2026
+    wf = Workflow(store, engine, CAL, clock=lambda: end)
+    count, _ = seed_demo(wf, 400, 5, end, 3, "demo-password")
+    cases = store.cases()
+    assert count == len(cases) > 300
+    last = datetime(2027, 1, 1, tzinfo=CAL.tz)
+    assert all(c.deadline_at is None or c.deadline_at <= last for c in cases)
+    assert any(c.state == "filed" and c.filed_at < end - timedelta(days=1) for c in cases)
+    for now in (end, datetime(2027, 1, 4, 2, 0, tzinfo=UTC)):
+        snap = Board(wf, clock=lambda now=now: now).snapshot()
+        assert snap.is_open.sum() == sum(c.state not in ("closed", "voided") for c in cases)
+        assert figures(wf, list(snap.facts), now - timedelta(days=7), now).overdue > 0

@@ -141,3 +141,17 @@ def test_bad_case_files_change_nothing(wf, store, tmp_path, content, message):
     with pytest.raises(InvalidInput, match=message):
         import_cases(wf, path, None, "importer")
     assert store.cases() == []
+
+
+def test_lawful_rows_are_not_imported(wf, store, city, tmp_path):
+    # the second row is trading inside a vendor point during its hours: lawful, no case; nothing is imported
+    zones = city.layers["vendor_zones"]
+    p = shapely.point_on_surface(zones[zones["hours"] == "18:00-01:00"].geometry.iloc[0])
+    path = tmp_path / "in.csv"
+    path.write_text(
+        f"matter,lon,lat,time\n09006,{p.x},{p.y},2026-11-27 10:00\n09006,{p.x},{p.y},2026-11-27 19:30\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="rows 3 are lawful"):
+        import_cases(wf, path, None, "importer")
+    assert store.cases() == []

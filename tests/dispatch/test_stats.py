@@ -42,6 +42,7 @@ def test_honest_on_time_rate(store, engine, city):
         return c
 
     a, b, overdue = dispatched(), dispatched(), dispatched()
+    unfiled = wf.report(u["supervisor"], NewCase("06036", p.x, p.y, "supervisor", START))
     selfie = wf.report(u["supervisor"], NewCase("06010", p.x, p.y, "supervisor", START))
     wf.act(u["supervisor"], selfie.id, "self_handle", selfie.version)
     clock["now"] = START + timedelta(hours=1)
@@ -53,8 +54,10 @@ def test_honest_on_time_rate(store, engine, city):
     now = clock["now"] + timedelta(minutes=5)
     facts = store.case_facts(active_since=START - timedelta(hours=1))
     f = figures(wf, facts, START - timedelta(hours=1), now)
-    assert (f.reported, f.closed, f.closed_on_time, f.closed_late, f.overdue) == (5, 3, 2, 1, 1)
-    assert f.open == 2 and f.dispatched == 4
+    assert (f.reported, f.closed, f.closed_on_time, f.closed_late, f.overdue) == (6, 3, 2, 1, 2)
+    assert f.open == 3 and f.dispatched == 4
+    # the case never filed is overdue (立案时限) but was never the unit's: the on-time rate rates the handling
+    assert wf.deadline(store.get_case(unfiled.id), now).overdue and f.overdue_handling == 1
     assert f.on_time_rate == pytest.approx(2 / 4) and f.closed_only_rate == pytest.approx(2 / 3)
     assert (
         wf.deadline(store.get_case(overdue.id), now).overdue and not wf.deadline(store.get_case(fresh.id), now).overdue
@@ -63,9 +66,9 @@ def test_honest_on_time_rate(store, engine, city):
     assert district == "350203" and df == f
     by_lead = dict(league(wf, facts, START - timedelta(hours=1), now, by="lead_department"))
     assert sum(x.reported for x in by_lead.values()) <= f.reported
-    # the three 06036 cases share a cell: two of them repeat a matter already reported there
-    assert repeats(facts, START - timedelta(hours=1))[row["code"]] == (2, 1)
-    assert top_matters(facts, START - timedelta(hours=1), now)[0] == ("06036", 3)
+    # the four 06036 cases share a cell: three of them repeat a matter already reported there
+    assert repeats(facts, START - timedelta(hours=1))[row["code"]] == (3, 1)
+    assert top_matters(facts, START - timedelta(hours=1), now)[0] == ("06036", 4)
     # a day with nothing to rate has no rate, rather than 100 %
     empty = figures(wf, [], START, now)
     assert empty.on_time_rate is None and empty.closed_only_rate is None

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from dispatch.calendar import WorkingCalendar
-from dispatch.workflow import Workflow
+from dispatch.workflow import Workflow, owners_of
 from store.errors import Conflict, Forbidden, Invalid
 from store.models import NewCase
 
@@ -254,3 +254,96 @@ def test_staged_deadlines_for_illegal_construction(flow):
         wf.act(lianwei, c.id, "complete_stage", c.version)
     c = wf.act(lianwei, c.id, "feedback", c.version)
     assert c.state == "handled" and c.closed_on_time
+
+
+def test_unparking_keeps_the_overdue_time(flow):
+    # parked two working hours after its deadline, the case comes back two working hours overdue, not just due
+    wf, clock, u, point, _ = flow
+    c = to_dispatched(wf, u, point)
+    clock.now = CAL.add(c.deadline_at, 2 * 3600)
+    c = run(wf, c, (u["unit"], "request_park", {"reason": "owner abroad"}), (u["disp"], "approve_park", {}))
+    assert wf.deadline(c).overdue and wf.deadline(c).paused
+    clock.advance(days=10)
+    c = wf.act(u["disp"], c.id, "unpark", c.version)
+    assert CAL.between(clock.now, c.deadline_at) == pytest.approx(-2 * 3600)
+    status = wf.deadline(c)
+    assert status.overdue and status.seconds_left == pytest.approx(-2 * 3600) and not status.paused
+
+
+def test_a_deadline_past_the_declared_years_is_refused_and_names_the_calendar(flow):
+    # Thursday 31 December 16:00: a day's work would end in 2027, whose holidays are not declared yet
+    wf, clock, u, point, _ = flow
+    clock.now = datetime(2026, 12, 31, 8, 0, tzinfo=UTC)
+    c = wf.report(u["sup"], new(point))
+    c = run(wf, c, (u["acc"], "accept", {}), (u["lead"], "file", {}))
+    with pytest.raises(Invalid, match=r"calendar\.toml declares 2026 only; add \[years\.2027\]"):
+        wf.act(u["disp"], c.id, "dispatch", c.version)
+    assert wf.store.get_case(c.id).state == "filed"
+    # the console still shows it: its dispatch deadline (16:00 + 1 working hour) is in 2026
+    assert wf.deadline(c).deadline_at == datetime(2026, 12, 31, 9, 0, tzinfo=UTC)
+    clock.now = datetime(2027, 1, 4, 1, 0, tzinfo=UTC)  # and past the calendar: overdue, no number invented
+    status = wf.deadline(c)
+    assert status.overdue and status.seconds_left is None
+
+
+def _zone_point(city, layer, hours):
+    zones = city.layers[layer]
+    row = zones[(zones["hours"] == hours) & (zones["district_code"] == "350203")].iloc[0]
+    p = shapely.point_on_surface(row.geometry)
+    return row["id"], (p.x, p.y)
+
+
+@pytest.mark.parametrize(
+    "layer, hours, matter, open_at, closed_at",
+    [
+        ("vendor_zones", "18:00-01:00", "09006", (2026, 11, 26, 11, 0), (2026, 11, 26, 2, 0)),
+        ("storefront_zones", "07:00-09:00;11:00-13:30;17:00-21:30", "09005", (2026, 11, 26, 4), (2026, 11, 26, 7)),
+    ],
+)
+def test_a_lawful_report_is_no_case(flow, city, layer, hours, matter, open_at, closed_at):
+    # trading inside its zone, in the zone's hours, is lawful (不立案): the report is refused and says why
+    wf, _, u, _, _ = flow
+    zone, p = _zone_point(city, layer, hours)
+    lawful = NewCase(matter, p[0], p[1], "hotline", datetime(*open_at, tzinfo=UTC))
+    with pytest.raises(Invalid, match=f"{zone}.*{hours}"):
+        wf.report(u["acc"], lawful)
+    assert wf.store.cases() == []
+    # the same place out of hours is a case, for the sub-district's squad
+    c = wf.report(u["acc"], NewCase(matter, p[0], p[1], "hotline", datetime(*closed_at, tzinfo=UTC)))
+    assert "outside_hours" in c.flags and c.squad == f"SQ{c.subdistrict}"
+
+
+def test_a_stored_lawful_case_is_not_dispatched_by_default(flow, city):
+    # cases filed before lawful reports were refused: no unit is assumed for them (void them, or name one)
+    wf, _, u, _, _ = flow
+    _, p = _zone_point(city, "vendor_zones", "18:00-01:00")
+    at = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+
+    owners = owners_of(wf.engine.resolve(p[0], p[1], "09006", at))
+    c = wf.store.create_case(NewCase("09006", p[0], p[1], "hotline", at), owners, "reported", "acc", at)
+    c = run(wf, c, (u["acc"], "send_verify", {}), (u["sup"], "verify", {}), (u["lead"], "file", {}))
+    with pytest.raises(Invalid, match="lawful"):
+        wf.act(u["disp"], c.id, "dispatch", c.version)
+    c = wf.act(u["disp"], c.id, "dispatch", c.version, unit=f"SQ{c.subdistrict}")
+    assert c.assignee == f"SQ{c.subdistrict}"
+
+
+def test_filing_and_dispatch_have_their_own_time_limits(flow):
+    # 立案时限 2 working hours from the report, 派遣时限 1 from filing (data/xiamen/calendar.toml [steps])
+    wf, clock, u, point, _ = flow
+    c = wf.report(u["sup"], new(point))
+    status = wf.deadline(c)
+    assert status.deadline_at == CAL.add(START, 2 * 3600) and status.seconds_left == 2 * 3600
+    assert not status.overdue and not status.at_risk
+    clock.advance(hours=1, minutes=45)
+    assert wf.deadline(c).at_risk
+    clock.advance(minutes=20)
+    assert wf.deadline(c).overdue
+    c = run(wf, c, (u["acc"], "accept", {}), (u["lead"], "file", {}))
+    status = wf.deadline(c)
+    assert status.deadline_at == CAL.add(clock.now, 3600) and not status.overdue  # the dispatch clock
+    clock.advance(hours=4)  # 11:05 + 4 h = 15:05: 55 min before lunch and 35 after
+    left, at_risk, overdue = wf.deadline_flags([c], clock.now)
+    assert left[0] == pytest.approx(-30 * 60) and overdue[0] and not at_risk[0]
+    c = wf.act(u["disp"], c.id, "dispatch", c.version)
+    assert not wf.deadline(c).overdue and wf.deadline(c).deadline_at == c.deadline_at  # now the unit's clock
