@@ -35,7 +35,7 @@ def open_case(env, city, tmp_path):
     """An open case inside the first vendor zone, which a misplaced vendor_zones version would re-own."""
     p = shapely.point_on_surface(city.layers["vendor_zones"].geometry.iloc[0])
     src = tmp_path / "case.csv"
-    src.write_text(f"matter,lon,lat\n09006,{p.x},{p.y}\n")
+    src.write_text(f"matter,lon,lat,time\n09006,{p.x},{p.y},2026-11-26 04:00\n")  # outside every zone's hours
     assert _run("import", "cases", src).exit_code == 0
     (case,) = env.cases()
     assert case.ownership["zones"]["vendor_zone"] == city.layers["vendor_zones"]["id"].iloc[0]
