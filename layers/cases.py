@@ -3,6 +3,7 @@ hotspots (server-side bins) so that a map move never ships more than a few hundr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dispatch.board import Snapshot
@@ -10,11 +11,34 @@ from layers.geojson import point_features
 
 POINT_LIMIT = 4000  # about 500 KB of GeoJSON, 60 KB gzipped
 BIN_PX = 48  # a hotspot bin is about this many screen pixels wide
+HEAT_CLASSES = 5  # colours of the hotspot ramp (layers.map.HEAT_COLOURS)
 
 
 def bin_size_deg(zoom: float) -> float:
     """The width in degrees of BIN_PX pixels at a web-mercator zoom level."""
     return BIN_PX * 360.0 / (256.0 * 2.0**zoom)
+
+
+def heat_scale(counts: Sequence[int]) -> list[tuple[int, int]]:
+    """The hotspot colour classes for these bin counts, as (lowest count, colour index) pairs: lower bounds spaced
+    evenly on a square-root scale up to the largest count, rounded to two significant digits, so the hottest bins
+    stand out without the rest fading into one colour; the hottest class always takes the last colour. Empty when
+    there are no counts."""
+    top = max(counts, default=0)
+    if top < 1:
+        return []
+    lows = [1]
+    for k in range(1, HEAT_CLASSES):
+        low = round(float(f"{top * (k / HEAT_CLASSES) ** 2:.2g}"))
+        if low > lows[-1]:
+            lows.append(low)
+    first = HEAT_CLASSES - len(lows)
+    return [(low, first + k) for k, low in enumerate(lows)]
+
+
+def heat_of(n: int, scale: Sequence[tuple[int, int]]) -> int:
+    """The colour index of a count on a heat scale."""
+    return max(colour for low, colour in scale if low <= n)
 
 
 def incidents(snap: Snapshot, idx: Any, zoom: float, highlight: frozenset[int] = frozenset()) -> dict[str, Any]:
@@ -37,6 +61,9 @@ def incidents(snap: Snapshot, idx: Any, zoom: float, highlight: frozenset[int] =
         fc["kind"] = "points"
         return fc
     bins = snap.bins(idx, bin_size_deg(zoom))
-    fc = point_features([b[0] for b in bins], [b[1] for b in bins], [{"n": b[2], "over": b[3]} for b in bins])
+    scale = heat_scale([b[2] for b in bins])
+    props = [{"n": b[2], "over": b[3], "heat": heat_of(b[2], scale)} for b in bins]
+    fc = point_features([b[0] for b in bins], [b[1] for b in bins], props)
     fc["kind"] = "hotspots"
+    fc["scale"] = scale
     return fc

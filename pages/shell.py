@@ -30,7 +30,10 @@ def nav() -> html.Nav:
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))
     other = "en" if language() == "zh" else "zh"
     right = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}?next={path}", id="nav-lang")]
-    if user is not None:
+    if user is not None and user.role == "wall":
+        # a kiosk: nobody at the wall signs out or switches language (on /wall the wall's own title replaces the bar)
+        right = []
+    elif user is not None:
         right += [
             html.Span(f"{user.display_name or user.username} · {t(f'role.{user.role}')}", className="nav-user"),
             html.A(t("nav.sign_out"), href="/auth/logout", id="nav-logout"),

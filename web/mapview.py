@@ -91,6 +91,7 @@ def map_props(
     in_view = snap.select(view, now, box)
     cases = incidents(snap, in_view, zoom, highlight)
     points = cases.pop("kind") == "points"
+    scale = cases.pop("scale", [])
     return {
         "level": level,
         "areas_url": None
@@ -101,6 +102,7 @@ def map_props(
         "cells_hideout": hideout if level == "cell" else {"counts": {}, "metric": metric, "max": 1},
         "cases": cases if points else EMPTY,
         "hotspots": EMPTY if points else cases,
+        "heat_scale": scale,
         "in_view": len(in_view),
         "cell_limit": CELL_LIMIT,
     }
