@@ -41,16 +41,19 @@ window.xiuhua = (function () {
     function renderer() { if (!svg) { svg = L.svg({padding: 0.5}); } return svg; }
     // Leaflet's GeoJSON applies the layer's style over what pointToLayer made, so markers are styled by these
     // (as the layers' `style`) and pointToLayer only adds what a style cannot: class names, renderer, events
-    // marks grow with screens taller than 1080 CSS pixels (a 4K wall at 100 %), up to twice their size
-    function scale() { return Math.max(1, Math.min(2, window.innerHeight / 1080)); }
+    // marks grow on maps taller than common screens give them (a 4K wall at 100 %), as the server's hotspot bins do
+    function scale(context) {
+        const h = context.hideout;
+        return Math.max(1, Math.min(h.most, context.map.getSize().y / h.px));
+    }
     function caseStyle(feature, context) {
-        const p = feature.properties, h = context.hideout, k = scale();
+        const p = feature.properties, h = context.hideout, k = scale(context);
         return {radius: k * (p.hl ? 11 : (p.urgent ? 9 : 6)), weight: k * (p.hl || p.over ? 3 : 1.2),
                 color: p.hl ? h.selected : (p.over ? h.overdue : h.edge), opacity: 1,
                 fillColor: h.stages[p.stage] || "#495057", fillOpacity: 0.95};
     }
     function hotspotStyle(feature, context) {
-        const heat = feature.properties.heat, k = scale();
+        const heat = feature.properties.heat, k = scale(context);
         return {radius: k * (7 + 2 * heat), color: "#ffffff", weight: k * 1.2, opacity: 0.9,
                 fillColor: context.hideout.ramp[heat], fillOpacity: 0.85};
     }
@@ -102,8 +105,8 @@ window.xiuhua = (function () {
                                                            {className: cls.join(" "), renderer: renderer()}));
             return m.bindTooltip(p.no);
         },
-        cluster: function (feature, latlng, index) {
-            const n = feature.properties.point_count, k = scale();
+        cluster: function (feature, latlng, index, context) {
+            const n = feature.properties.point_count, k = scale(context);
             const size = k * (n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 42 : 50);
             return L.marker(latlng, {icon: L.divIcon({html: "<div style='font-size:" + 12 * k + "px'><span>" + n +
                 "</span></div>", className: "case-cluster", iconSize: L.point(size, size)})});

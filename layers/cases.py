@@ -3,6 +3,7 @@ hotspots (server-side bins) so that a map move never ships more than a few hundr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from layers.geojson import point_features
 POINT_LIMIT = 4000  # about 500 KB of GeoJSON, 60 KB gzipped
 BIN_PX = 48  # a hotspot bin is about this many screen pixels wide
 HEAT_CLASSES = 5  # colours of the hotspot ramp (layers.map.HEAT_COLOURS)
+COMMON_MAP_PX = 900  # maps up to this many CSS pixels high draw marks at their size; taller ones (a 4K wall)…
+MAX_MARK_SCALE = 2.0  # …draw them, and hotspot bins, up to this much larger (the browser does the same)
 
 
 def bin_size_deg(zoom: float) -> float:
@@ -41,8 +44,17 @@ def heat_of(n: int, scale: Sequence[tuple[int, int]]) -> int:
     return max(colour for low, colour in scale if low <= n)
 
 
-def incidents(snap: Snapshot, idx: Any, zoom: float, highlight: frozenset[int] = frozenset()) -> dict[str, Any]:
-    """GeoJSON for the selected cases: points, or hotspots when there are too many or the map is far out."""
+def mark_scale(map_height_px: float) -> float:
+    """How much larger marks and hotspot bins are on a map this many CSS pixels high (1 on common screens)."""
+    return min(MAX_MARK_SCALE, max(1.0, map_height_px / COMMON_MAP_PX))
+
+
+def incidents(
+    snap: Snapshot, idx: Any, zoom: float, highlight: frozenset[int] = frozenset(), scale: float = 1.0
+) -> dict[str, Any]:
+    """GeoJSON for the selected cases: points, or hotspots when there are too many or the map is far out. On a
+    map whose marks are `scale` times larger (mark_scale), the map counts as that much further out."""
+    zoom -= math.log2(scale)
     if len(idx) <= POINT_LIMIT and zoom >= 12:
         facts = [snap.facts[i] for i in idx]
         props = [

@@ -10,13 +10,14 @@ import dash_leaflet as dl
 from dash import html
 
 from layers.basemap import Basemap
-from layers.cases import HEAT_CLASSES
+from layers.cases import COMMON_MAP_PX, HEAT_CLASSES, MAX_MARK_SCALE
 
 SYNTHETIC = "synthetic"
 # Colours are decided here, once: the layers' hideouts hand them to the style functions in assets/xiuhua.js and the
 # legend draws its keys from the same values, so the two cannot disagree.
 STAGE_COLOURS = {"waiting": "#f59f00", "working": "#1c7ed6", "parked": "#868e96", "checking": "#37b24d"}
-MARKER = {"stages": STAGE_COLOURS, "overdue": "#e03131", "selected": "#111111", "edge": "#ffffff"}
+SCALE = {"px": COMMON_MAP_PX, "most": MAX_MARK_SCALE}  # marks grow on taller maps, as hotspot bins do (layers.cases)
+MARKER = {"stages": STAGE_COLOURS, "overdue": "#e03131", "selected": "#111111", "edge": "#ffffff", **SCALE}
 HEAT_COLOURS = ("#ffe066", "#ffa94d", "#f76707", "#e03131", "#a61e4d")  # yellow to deep red: more incidents
 ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
     "squads": ("#7048e8", 0.02, 1),
@@ -95,7 +96,7 @@ def city_map(
     # gives clustered layers a grey default style), so the markers' style function must be the layer's style
     overlays += [
         dl.Overlay(
-            geo("hotspots", "hotspotStyle", pointToLayer=js("hotspot"), hideout={"ramp": HEAT_COLOURS}),
+            geo("hotspots", "hotspotStyle", pointToLayer=js("hotspot"), hideout={"ramp": HEAT_COLOURS, **SCALE}),
             name=t("map.hotspots"),
             checked=True,
         ),

@@ -19,9 +19,10 @@ pytestmark = pytest.mark.slow
 
 GEOMETRY = """const box = s => document.querySelector(s).getBoundingClientRect().toJSON();
     const px = s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize);
-    const de = document.documentElement;
+    const de = document.documentElement, head = document.querySelector('.wall-head');
     return {width: innerWidth, height: innerHeight, scroll_width: de.scrollWidth, scroll_height: de.scrollHeight,
             map: box('#wall-map'), footer: box('#wall-updated'), alerts: box('#wall-alerts'),
+            clock_box: box('#wall-clock'), head_clipped: head.scrollWidth > head.clientWidth,
             title: px('.wall-head h1'), clock: px('#wall-clock'), kpi: px('.kpi-value'), side: px('#wall-league td'),
             legend: px('#wall-legend')}"""
 VIEW = """const l = window.dash_component_api.getLayout('wall-map');
@@ -32,9 +33,10 @@ def merc(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
-def test_the_wall_fills_one_screen_and_frames_the_city(chrome, base_url, city, width, height):
+@pytest.mark.parametrize(("width", "height", "lang"), [(1920, 1080, "zh"), (3840, 2160, "zh"), (1920, 1080, "en")])
+def test_the_wall_fills_one_screen_and_frames_the_city(chrome, base_url, city, width, height, lang):
     set_viewport(chrome, width, height)
+    chrome.get(f"{base_url}/auth/lang/{lang}?next=/login")
     sign_in(chrome, base_url, "wall", DEMO_PASSWORD, "/wall")
     wait_for(chrome, lambda d: d.find_element(By.ID, "wall-kpi-reported").text, 40)
     wait_for(chrome, lambda d: d.find_element(By.ID, "wall-updated").text, 30)
@@ -48,6 +50,8 @@ def test_the_wall_fills_one_screen_and_frames_the_city(chrome, base_url, city, w
     assert 0 <= g["footer"]["top"] < g["footer"]["bottom"] <= height
     assert chrome.find_element(By.ID, "wall-updated").is_displayed()
     assert chrome.find_element(By.ID, "wall-alerts").is_displayed() and g["alerts"]["bottom"] <= height
+    # the title bar fits: the clock whole on screen, nothing cut off but the title's own ellipsis
+    assert g["clock_box"]["right"] <= width and not g["head_clipped"], g
     # type scales with the screen: shares of its height, not fixed pixels
     assert g["title"] >= 0.035 * height and g["clock"] >= 0.04 * height and g["kpi"] >= 0.045 * height
     assert g["side"] >= 0.015 * height and g["legend"] >= 0.013 * height
