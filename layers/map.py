@@ -3,6 +3,7 @@ incidents and hotspots, with a layer control, a legend and a scale bar. Pages fi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -125,8 +126,9 @@ def city_map(
                 ],
                 id=f"{prefix}-map",
                 # trackViewport needs a center; the map fits `bounds` when it has no zoom (react-leaflet's
-                # MapContainer prefers center and zoom to bounds)
-                center=[at[1], at[0]] if at else [(y0 + y1) / 2, (x0 + x1) / 2],
+                # MapContainer prefers center and zoom to bounds); the center is the one fitting gives, or
+                # dash-leaflet would pan to it at once (one more map move, one more callback)
+                center=[at[1], at[0]] if at else [mercator_middle(y0, y1), (x0 + x1) / 2],
                 **({"zoom": at[2]} if at else {"bounds": [[y0, x0], [y1, x1]], "boundsOptions": {"padding": [8, 8]}}),
                 trackViewport=True,
                 preferCanvas=True,
@@ -138,6 +140,15 @@ def city_map(
         ],
         className="map-wrap",
     )
+
+
+def mercator_middle(lat0: float, lat1: float) -> float:
+    """The latitude halfway between two on a web-mercator map (where Leaflet centres bounds it fits)."""
+
+    def y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    return math.degrees(2 * math.atan(math.exp((y(lat0) + y(lat1)) / 2)) - math.pi / 2)
 
 
 def zone_hideout(layer: str) -> dict[str, Any]:

@@ -166,7 +166,8 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
 )
 def refresh_map(_tick: int | None, bounds: Any, zoom: float | None, center: Any) -> list[Any]:
     require("wall")
-    if not bounds and not center:
+    # without ?at= the map first fits the city, then reports the zoom and bounds it shows: wait for those
+    if zoom is None or (not bounds and not center):
         raise dash.exceptions.PreventUpdate
     svc = services()
     return maps.values(map_props(svc, View(), bounds, zoom, _now(), center=center))
