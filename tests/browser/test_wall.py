@@ -87,6 +87,6 @@ def test_the_clock_ticks_and_the_footer_tells_the_last_refresh(chrome, base_url)
     for _ in range(2):
         seen.append(wait_for(chrome, lambda d, last=seen[-1]: footer.text != last and footer.text, 30))
     gap = (_seconds(seen[2]) - _seconds(seen[1])) % day
-    assert 5 <= gap <= 20, seen
+    assert 3 <= gap <= 25, seen  # 10 s apart, give or take a loaded machine's delays (a status time: 60 s)
     now = _seconds(f"{datetime.now(zone):%H:%M:%S}")
-    assert (now - _seconds(seen[2])) % day <= 15, seen
+    assert (now - _seconds(seen[2])) % day <= 20, seen
