@@ -34,8 +34,8 @@ demo: $(STAMP) $(GPKG)
 	$(BIN)/xiuhua summary $(CITY)
 	$(BIN)/xiuhua serve --host 127.0.0.1 --port 8050 --demo
 
-# Screenshots of each page for the README (headless Debian chromium; a CJK font such as fonts-wqy-microhei
-# makes the Chinese labels legible).
+# Screenshots of each page for the README (headless Debian chromium), the wall also at 3840x2160; refuses to run
+# without a CJK font (Debian: apt-get install fonts-noto-cjk), as the Chinese labels would be boxes.
 screenshots: $(STAMP) $(GPKG)
 	$(BIN)/xiuhua db upgrade
 	$(BIN)/xiuhua seed-demo --if-empty

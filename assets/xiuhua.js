@@ -1,6 +1,6 @@
-/* Style and marker functions for dash-leaflet, in one namespace (window.xiuhua). Data comes in `hideout`. */
+/* Style and marker functions for dash-leaflet, in one namespace (window.xiuhua). Data and colours come in
+   `hideout` (layers/map.py decides the colours), which dash-leaflet passes as the last argument, `context`. */
 window.xiuhua = (function () {
-    const STAGE = {waiting: "#f59f00", working: "#1c7ed6", parked: "#868e96", checking: "#37b24d"};
     const METRIC_RAMP = {open: ["#fff5eb", "#fd8d3c", "#a63603"], overdue: ["#fff5f0", "#fb6a4a", "#99000d"],
                          repeat: ["#f2f0f7", "#9e9ac8", "#54278f"]};
     function mix(a, b, f) {
@@ -39,16 +39,52 @@ window.xiuhua = (function () {
     // incidents and hotspots are few and clickable: SVG paths (with classes) above the canvas-drawn areas
     let svg = null;
     function renderer() { if (!svg) { svg = L.svg({padding: 0.5}); } return svg; }
+    // Leaflet's GeoJSON applies the layer's style over what pointToLayer made, so markers are styled by these
+    // (as the layers' `style`) and pointToLayer only adds what a style cannot: class names, renderer, events
+    // marks grow on maps taller than common screens give them (a 4K wall at 100 %), as the server's hotspot bins do
+    function scale(context) {
+        const h = context.hideout;
+        return Math.max(1, Math.min(h.most, context.map.getSize().y / h.px));
+    }
+    function caseStyle(feature, context) {
+        const p = feature.properties, h = context.hideout, k = scale(context);
+        return {radius: k * (p.hl ? 11 : (p.urgent ? 9 : 6)), weight: k * (p.hl || p.over ? 3 : 1.2),
+                color: p.hl ? h.selected : (p.over ? h.overdue : h.edge), opacity: 1,
+                fillColor: h.stages[p.stage] || "#495057", fillOpacity: 0.95};
+    }
+    function hotspotStyle(feature, context) {
+        const heat = feature.properties.heat, k = scale(context);
+        return {radius: k * (7 + 2 * heat), color: "#ffffff", weight: k * 1.2, opacity: 0.9,
+                fillColor: context.hideout.ramp[heat], fillOpacity: 0.85};
+    }
+    // the wall's clock and date, in the city's time zone and the page's language, ticking in the browser
+    const clockFormats = {};
+    function clockFormat(el, kind) {
+        const key = kind + el.dataset.tz + el.dataset.lang;
+        if (!clockFormats[key]) {
+            const opts = kind === "clock" ? {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"}
+                : {year: "numeric", month: "long", day: "numeric", weekday: "long"};
+            clockFormats[key] = new Intl.DateTimeFormat(el.dataset.lang === "zh" ? "zh-CN" : "en-GB",
+                                                         Object.assign({timeZone: el.dataset.tz}, opts));
+        }
+        return clockFormats[key];
+    }
+    function tick() {
+        const now = new Date();
+        document.querySelectorAll("[data-clock]").forEach(function (el) {
+            const text = clockFormat(el, el.dataset.clock).format(now);
+            if (el.textContent !== text) { el.textContent = text; }
+        });
+    }
+    setInterval(tick, 250);  // a new page's clock shows within a quarter of a second; no server round trip
     return {
         gcj: gcj,
         toLatLng: function (coords) { const g = gcj(coords[0], coords[1]); return L.latLng(g[1], g[0]); },
         landStyle: function () { return {color: "#b9b2a3", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1}; },
         lineStyle: function () { return {color: "#5c5470", weight: 2, fill: false, dashArray: "6 4"}; },
         zoneStyle: function (feature, context) {
-            const s = {squads: ["#7048e8", 0.02], model_streets: ["#e64980", 0.15], vendor_zones: ["#0ca678", 0.35],
-                       storefront_zones: ["#f08c00", 0.35]}[context.hideout.layer] || ["#333", 0.1];
-            return {color: s[0], weight: context.hideout.layer === "model_streets" ? 4 : 1, fillColor: s[0],
-                    fillOpacity: s[1]};
+            const h = context.hideout;
+            return {color: h.color, weight: h.weight, fillColor: h.color, fillOpacity: h.fill};
         },
         areaStyle: function (feature, context) {
             const h = context.hideout || {};
@@ -58,26 +94,28 @@ window.xiuhua = (function () {
             return {color: "#6b6a80", weight: 0.7, fillColor: v ? ramp(h.metric, Math.sqrt(f)) : "#ffffff",
                     fillOpacity: v ? 0.65 : 0.05};
         },
-        caseMarker: function (feature, latlng) {
+        caseStyle: caseStyle,
+        caseMarker: function (feature, latlng, context) {
             const p = feature.properties;
-            const m = L.circleMarker(latlng, {
-                radius: p.hl ? 11 : (p.urgent ? 8 : 6), color: p.over ? "#c92a2a" : (p.hl ? "#000" : "#ffffff"),
-                weight: p.over || p.hl ? 3 : 1.2, fillColor: STAGE[p.stage] || "#495057", fillOpacity: 0.95,
-                className: "case-marker case-" + p.id + (p.over ? " overdue" : ""), renderer: renderer()});
+            const cls = ["case-marker", "case-" + p.id, "stage-" + p.stage];
+            if (p.over) { cls.push("overdue"); }
+            if (p.urgent) { cls.push("urgent"); }
+            if (p.hl) { cls.push("selected"); }
+            const m = L.circleMarker(latlng, Object.assign(caseStyle(feature, context),
+                                                           {className: cls.join(" "), renderer: renderer()}));
             return m.bindTooltip(p.no);
         },
-        cluster: function (feature, latlng, index) {
-            const n = feature.properties.point_count;
-            const size = n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 42 : 50;
-            return L.marker(latlng, {icon: L.divIcon({html: "<div><span>" + n + "</span></div>",
-                className: "case-cluster", iconSize: L.point(size, size)})});
+        cluster: function (feature, latlng, index, context) {
+            const n = feature.properties.point_count, k = scale(context);
+            const size = k * (n < 10 ? 28 : n < 100 ? 34 : n < 1000 ? 42 : 50);
+            return L.marker(latlng, {icon: L.divIcon({html: "<div style='font-size:" + 12 * k + "px'><span>" + n +
+                "</span></div>", className: "case-cluster", iconSize: L.point(size, size)})});
         },
-        hotspot: function (feature, latlng) {
+        hotspotStyle: hotspotStyle,
+        hotspot: function (feature, latlng, context) {
             const p = feature.properties;
-            const share = p.over / p.n;
-            const m = L.circleMarker(latlng, {radius: 4 + 3 * Math.sqrt(p.n), weight: 1, color: "#7f1d1d",
-                fillColor: share > 0.2 ? "#e03131" : "#f76707", fillOpacity: 0.55, className: "hotspot",
-                renderer: renderer()});
+            const m = L.circleMarker(latlng, Object.assign(hotspotStyle(feature, context),
+                {className: "hotspot heat-" + p.heat + " n-" + p.n, renderer: renderer()}));
             // a click on a hotspot zooms in on it, to where single incidents show
             m.on("click", function (e) { e.target._map.setView(latlng, Math.min(e.target._map.getZoom() + 3, 18)); });
             return m.bindTooltip(String(p.n));

@@ -99,6 +99,12 @@ def chrome(width: int = 1600, height: int = 1000) -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def set_viewport(driver: Any, width: int, height: int) -> None:
+    """Make the page's viewport exactly width x height CSS pixels (a window's size includes the browser's frame)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
 def sign_in(driver: Any, base: str, username: str, password: str, then: str = "") -> None:
     """Sign in through the real form, then open `then` (a path)."""
     from selenium.webdriver.common.by import By

@@ -11,8 +11,23 @@ import dash_leaflet as dl
 from dash import html
 
 from layers.basemap import Basemap
+from layers.cases import COMMON_MAP_PX, HEAT_CLASSES, MAX_MARK_SCALE
 
 SYNTHETIC = "synthetic"
+# Colours are decided here, once: the layers' hideouts hand them to the style functions in assets/xiuhua.js and the
+# legend draws its keys from the same values, so the two cannot disagree.
+STAGE_COLOURS = {"waiting": "#f59f00", "working": "#1c7ed6", "parked": "#868e96", "checking": "#37b24d"}
+SCALE = {"px": COMMON_MAP_PX, "most": MAX_MARK_SCALE}  # marks grow on taller maps, as hotspot bins do (layers.cases)
+MARKER = {"stages": STAGE_COLOURS, "overdue": "#e03131", "selected": "#111111", "edge": "#ffffff", **SCALE}
+HEAT_COLOURS = ("#ffe066", "#ffa94d", "#f76707", "#e03131", "#a61e4d")  # yellow to deep red: more incidents
+ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
+    "squads": ("#7048e8", 0.02, 1),
+    "model_streets": ("#e64980", 0.15, 4),
+    "vendor_zones": ("#0ca678", 0.35, 1),
+    "storefront_zones": ("#f08c00", 0.35, 1),
+}
+ZONES_SHOWN = ("model_streets", "vendor_zones")  # checked in the layer control when a page opens
+assert len(HEAT_COLOURS) == HEAT_CLASSES
 
 
 def js(name: str) -> dict[str, str]:
@@ -31,7 +46,7 @@ def city_map(
     at: tuple[float, float, float] | None = None,
 ) -> html.Div:
     """The map of a page; component ids are `<prefix>-map`, `<prefix>-areas`, `<prefix>-cells`, … . It opens on
-    `bounds`, or on `at` (lon, lat, zoom) when given."""
+    `bounds` fitted to whatever size the map has, or on `at` (lon, lat, zoom) when given."""
     x0, y0, x1, y1 = bounds
     coords = js("toLatLng") if basemap.gcj02 else None
     synthetic_note = t("map.synthetic_attribution")
@@ -72,18 +87,25 @@ def city_map(
     if zones:
         overlays += [
             dl.Overlay(
-                geo(n, "zoneStyle", url=f"/api/layers/{n}.geojson", hideout={"layer": n}),
+                geo(n, "zoneStyle", url=f"/api/layers/{n}.geojson", hideout=zone_hideout(n)),
                 name=t(f"map.{n}"),
-                checked=n in ("model_streets", "vendor_zones"),
+                checked=n in ZONES_SHOWN,
             )
-            for n in ("squads", "model_streets", "vendor_zones", "storefront_zones")
+            for n in ZONE_STYLES
         ]
+    # Leaflet's GeoJSON restyles every marker that pointToLayer made with the layer's `style` (and dash-leaflet
+    # gives clustered layers a grey default style), so the markers' style function must be the layer's style
     overlays += [
-        dl.Overlay(geo("hotspots", "areaStyle", pointToLayer=js("hotspot")), name=t("map.hotspots"), checked=True),
+        dl.Overlay(
+            geo("hotspots", "hotspotStyle", pointToLayer=js("hotspot"), hideout={"ramp": HEAT_COLOURS, **SCALE}),
+            name=t("map.hotspots"),
+            checked=True,
+        ),
         dl.Overlay(
             geo(
                 "cases",
-                "areaStyle",
+                "caseStyle",
+                hideout=MARKER,
                 pointToLayer=js("caseMarker"),
                 clusterToLayer=js("cluster"),
                 cluster=True,
@@ -94,18 +116,6 @@ def city_map(
             checked=True,
         ),
     ]
-    legend = html.Div(
-        [html.Div(t("legend.title"), className="legend-title")]
-        + [html.Div([html.Span(className=f"dot stage-{s}"), t(f"stage.{s}")]) for s in STAGE_KEYS]
-        + [
-            html.Div([html.Span(className="dot overdue"), t("legend.overdue")]),
-            html.Div([html.Span(className="dot urgent"), t("legend.urgent")]),
-            html.Div([html.Span(className="swatch"), t(f"legend.metric.{metric}")], id=f"{prefix}-legend-metric"),
-            html.Div(t("map.synthetic_badge"), className="legend-synthetic"),
-        ],
-        className="map-legend",
-        id=f"{prefix}-legend",
-    )
     return html.Div(
         [
             dl.Map(
@@ -115,34 +125,95 @@ def city_map(
                     dl.ScaleControl(position="bottomleft", imperial=False),
                 ],
                 id=f"{prefix}-map",
-                # trackViewport needs center and zoom even where bounds decide the first view
-                center=[at[1], at[0]] if at else [(y0 + y1) / 2, (x0 + x1) / 2],
-                zoom=at[2] if at else zoom_to_fit(bounds),
+                # trackViewport needs a center; the map fits `bounds` when it has no zoom (react-leaflet's
+                # MapContainer prefers center and zoom to bounds); the center is the one fitting gives, or
+                # dash-leaflet would pan to it at once (one more map move, one more callback)
+                center=[at[1], at[0]] if at else [mercator_middle(y0, y1), (x0 + x1) / 2],
+                **({"zoom": at[2]} if at else {"bounds": [[y0, x0], [y1, x1]], "boundsOptions": {"padding": [8, 8]}}),
                 trackViewport=True,
                 preferCanvas=True,
                 zoomSnap=0.25,
                 maxZoom=basemap.max_zoom,
                 className="city-map" + (" offline" if basemap.kind == "offline" else ""),
             ),
-            legend,
+            legend(prefix, t, metric, zones),
         ],
         className="map-wrap",
     )
 
 
-STAGE_KEYS = ("waiting", "working", "parked", "checking")
+def mercator_middle(lat0: float, lat1: float) -> float:
+    """The latitude halfway between two on a web-mercator map (where Leaflet centres bounds it fits)."""
 
-
-def zoom_to_fit(bounds: tuple[float, float, float, float], width_px: int = 1100, height_px: int = 650) -> float:
-    """The web-mercator zoom (in quarter steps) at which `bounds` fit a map of about this many pixels."""
-    x0, y0, x1, y1 = bounds
-
-    def merc_y(lat: float) -> float:
+    def y(lat: float) -> float:
         return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
-    zx = math.log2(width_px * 360.0 / (256.0 * max(x1 - x0, 1e-6)))
-    zy = math.log2(height_px * 2 * math.pi / (256.0 * max(merc_y(y1) - merc_y(y0), 1e-9)))
-    return max(0.0, math.floor(min(zx, zy) * 4) / 4)
+    return math.degrees(2 * math.atan(math.exp((y(lat0) + y(lat1)) / 2)) - math.pi / 2)
+
+
+def zone_hideout(layer: str) -> dict[str, Any]:
+    colour, fill, weight = ZONE_STYLES[layer]
+    return {"layer": layer, "color": colour, "fill": fill, "weight": weight}
+
+
+def legend(prefix: str, t: Callable[[str], str], metric: str, zones: bool) -> html.Div:
+    """What every mark on the map means: incidents by stage, overdue, urgent and selected; the hotspots' heat scale
+    (`<prefix>-legend-heat`, filled with the hotspots by `heat_legend`); the choropleth; zones; boundaries."""
+
+    def row(key: Any, label: str, **kw: Any) -> html.Div:
+        return html.Div([key, html.Span(label, className="legend-label")], className="legend-row", **kw)
+
+    def dot(cls: str, fill: str, ring: str | None = None) -> html.Span:
+        style = {"background": fill} | ({"borderColor": ring} if ring else {})
+        return html.Span(className=f"dot {cls}", style=style)
+
+    waiting = STAGE_COLOURS["waiting"]
+    incidents = [html.Div(t("legend.incidents"), className="legend-head")]
+    incidents += [
+        row(dot(f"stage-{s}", c), t(f"stage.{s}"), id=f"{prefix}-legend-{s}") for s, c in STAGE_COLOURS.items()
+    ]
+    incidents += [
+        row(dot("overdue", waiting, MARKER["overdue"]), t("legend.overdue"), id=f"{prefix}-legend-overdue"),
+        row(dot("urgent", waiting), t("legend.urgent"), id=f"{prefix}-legend-urgent"),
+        row(dot("selected", waiting, MARKER["selected"]), t("legend.selected"), id=f"{prefix}-legend-selected"),
+        row(html.Span("12", className="cluster-key"), t("legend.cluster")),
+    ]
+    areas = [
+        html.Div(id=f"{prefix}-legend-heat", className="legend-heat"),
+        html.Div(t("legend.areas"), className="legend-head"),
+        row(html.Span(className="swatch"), t(f"legend.metric.{metric}"), id=f"{prefix}-legend-metric"),
+        row(html.Span(className="line-district"), t("map.districts")),
+    ]
+    if zones:
+        areas += [
+            row(html.Span(className="swatch zone", style={"borderColor": c, "background": c + "66"}), t(f"map.{n}"))
+            for n, (c, _fill, _w) in ZONE_STYLES.items()
+        ]
+    return html.Div(
+        [
+            html.Div(t("legend.title"), className="legend-title"),
+            html.Div(incidents, className="legend-col"),
+            html.Div(areas, className="legend-col"),
+            html.Div(t("map.synthetic_badge"), className="legend-synthetic"),
+        ],
+        className="map-legend",
+        id=f"{prefix}-legend",
+    )
+
+
+def heat_legend(scale: list[tuple[int, int]], t: Callable[[str], str]) -> list[Any]:
+    """The hotspots' colour scale for the legend: a swatch per class, labelled with its lowest count."""
+    if not scale:
+        return []
+    keys = [
+        html.Span(
+            [html.Span(className=f"heat-swatch heat-{c}", style={"background": HEAT_COLOURS[c]}), f"{low}+"],
+            className="heat-key",
+            **{"data-from": low, "data-heat": c},
+        )
+        for low, c in scale
+    ]
+    return [html.Div(t("legend.hotspots"), className="legend-head"), html.Div(keys, className="heat-scale")]
 
 
 def parse_at(value: str | None) -> tuple[float, float, float] | None:

@@ -6,6 +6,9 @@ from typing import Any
 
 from dash import Output
 
+from layers.map import heat_legend
+from web.i18n import t
+
 FIELDS = (
     ("areas", "url", "areas_url"),
     ("areas", "hideout", "areas_hideout"),
@@ -21,10 +24,17 @@ def outputs(prefix: str) -> list[Output]:
     return [Output(f"{prefix}-{c}", p) for c, p, _ in FIELDS] + [
         Output(f"{prefix}-areas", "data"),
         Output(f"{prefix}-cells", "data"),
+        Output(f"{prefix}-legend-heat", "children"),
     ]
 
 
 def values(props: dict[str, Any]) -> list[Any]:
-    """The outputs' values, in order; an area or cell layer with no URL is emptied."""
+    """The outputs' values, in order; an area or cell layer with no URL is emptied; the legend shows the
+    hotspots' scale while there are hotspots."""
     out = [props[k] for _, _, k in FIELDS]
-    return [*out, EMPTY if props["areas_url"] is None else None, EMPTY if props["cells_url"] is None else None]
+    return [
+        *out,
+        EMPTY if props["areas_url"] is None else None,
+        EMPTY if props["cells_url"] is None else None,
+        heat_legend(props["heat_scale"], t),
+    ]

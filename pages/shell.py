@@ -32,7 +32,10 @@ def nav() -> html.Nav:
     other = "en" if language() == "zh" else "zh"
     # the layout is fetched by /_dash-layout: the language switch goes back to the page it came from (Referer)
     right: list[Any] = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}", id="nav-lang")]
-    if user is not None:
+    if user is not None and user.role == "wall":
+        # a kiosk: nobody at the wall signs out or switches language (on /wall the wall's own title replaces the bar)
+        right = []
+    elif user is not None:
         right += [
             html.Span(f"{user.display_name or user.username} · {t(f'role.{user.role}')}", className="nav-user"),
             html.Form(

@@ -1,5 +1,7 @@
-"""/wall: the command centre's big screen. Dark, hands-off, refreshes itself every 10 s without flicker and
-without touching the map's view (only the layers' data and the figures change)."""
+"""/wall: the command centre's big screen. Dark, hands-off, one screen at 1920×1080 and at 3840×2160 (type sized
+by the viewport, no scrollbar): a title with the city, the date and a clock that ticks in the browser; the figures;
+the map framed to the city; a slot for running campaigns and alerts. It refreshes itself every 10 s without flicker
+and without touching the map's view (only the layers' data and the figures change)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from dispatch.stats import Figures, league_of, tally, top_matters
 from dispatch.workflow import Workflow
 from layers.map import city_map, parse_at
 from pages import maps
-from pages.shell import forbidden
+from pages.shell import city_name, forbidden
 from web import names
 from web.auth import Denied, require
-from web.i18n import t
+from web.i18n import language, t
 from web.mapview import map_props
 from web.services import services
 
@@ -34,9 +36,24 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
         return forbidden(exc)
     svc = services()
     bounds = svc.layers.bounds(user.districts)
+    clock = {"data-tz": str(svc.workflow.calendar.tz), "data-lang": language()}
     return html.Div(
         [
             dcc.Interval(id="wall-tick", interval=REFRESH_MS),
+            html.Header(
+                [
+                    html.H1([html.Span("绣花", className="brand-zh"), t("wall.title", city=city_name())]),
+                    html.Span(t("app.synthetic_banner"), className="synthetic-badge"),
+                    html.Div(
+                        [
+                            html.Span(id="wall-date", className="wall-date", **{"data-clock": "date"}, **clock),
+                            html.Span(id="wall-clock", className="wall-clock", **{"data-clock": "clock"}, **clock),
+                        ],
+                        className="wall-time",
+                    ),
+                ],
+                className="wall-head",
+            ),
             html.Div(id="wall-kpis", className="kpis"),
             html.Div(
                 [
@@ -46,19 +63,24 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
                     ),
                     html.Div(
                         [
-                            html.H3(t("wall.league")),
-                            html.Div(id="wall-league"),
-                            html.H3(t("wall.top_matters")),
-                            html.Div(id="wall-matters"),
-                            html.H3(t("wall.feed")),
-                            html.Ul(id="wall-feed", className="feed"),
+                            # filled by a later issue: campaigns and alerts that are running
+                            html.Section(
+                                [html.H3(t("wall.alerts")), html.Div(t("wall.no_alerts"), id="wall-alerts")],
+                                className="wall-alerts",
+                            ),
+                            html.Section([html.H3(t("wall.league")), html.Div(id="wall-league")]),
+                            html.Section([html.H3(t("wall.top_matters")), html.Div(id="wall-matters")]),
+                            html.Section(
+                                [html.H3(t("wall.feed")), html.Ul(id="wall-feed", className="feed")],
+                                className="wall-feed",
+                            ),
                         ],
                         className="wall-side",
                     ),
                 ],
                 className="wall-body",
             ),
-            html.Div(id="wall-updated", className="updated"),
+            html.Footer(html.Div(id="wall-updated", className="updated"), className="wall-foot"),
         ],
         className="page wall dark",
     )
@@ -144,7 +166,8 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
         )
         for fa in latest
     ]
-    updated = t("wall.updated", time=f"{snap.statuses_at.astimezone(services().workflow.calendar.tz):%H:%M:%S}")
+    # the time of this refresh, not of the snapshot's deadline statuses (those move about once a minute)
+    updated = t("wall.updated", time=f"{_now().astimezone(services().workflow.calendar.tz):%H:%M:%S}")
     return kpis, table, top, feed, updated
 
 
@@ -157,7 +180,8 @@ def refresh_figures(_tick: int | None) -> tuple[Any, ...]:
 )
 def refresh_map(_tick: int | None, bounds: Any, zoom: float | None, center: Any) -> list[Any]:
     user = require("page.wall")
-    if not bounds and not center:
+    # without ?at= the map first fits the city, then reports the zoom and bounds it shows: wait for those
+    if zoom is None or (not bounds and not center):
         raise dash.exceptions.PreventUpdate
     svc = services()
     view = View(districts=tuple(sorted(user.districts)))

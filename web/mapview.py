@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch.board import View
-from layers.cases import incidents
+from layers.cases import incidents, mark_scale
 from layers.city import CELL_LIMIT
 from web.services import Services
 
@@ -46,6 +46,15 @@ def around(center: Any, zoom: float, width_px: int = 1920, height_px: int = 1080
     return [[lat - half_lat, lon - half_lon], [lat + half_lat, lon + half_lon]]
 
 
+def height_px(box: tuple[float, float, float, float], zoom: float) -> float:
+    """The height in CSS pixels of a web-mercator map showing this lon/lat box at this zoom."""
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    return (merc(box[3]) - merc(box[1])) / (2 * math.pi) * 256.0 * 2.0**zoom
+
+
 def snapped(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     x0, y0, x1, y1 = box
     f = SNAP_DEG
@@ -69,6 +78,7 @@ def map_props(
     if not bounds and center:
         bounds = around(center, zoom)
     box = viewport(bounds, GCJ_PAD_DEG if svc.basemap.gcj02 else 0.0)
+    scale = mark_scale(height_px(viewport(bounds), zoom))
     snap = svc.board.snapshot()
     everything = snap.select(view, now)
     level = level_for(zoom)
@@ -89,8 +99,9 @@ def map_props(
     top = max((c[pick] for c in by_unit.values()), default=0)
     hideout = {"counts": by_unit, "metric": metric, "max": max(top, 1)}
     in_view = snap.select(view, now, box)
-    cases = incidents(snap, in_view, zoom, highlight)
+    cases = incidents(snap, in_view, zoom, highlight, scale)
     points = cases.pop("kind") == "points"
+    scale = cases.pop("scale", [])
     return {
         "level": level,
         "areas_url": None
@@ -101,6 +112,7 @@ def map_props(
         "cells_hideout": hideout if level == "cell" else {"counts": {}, "metric": metric, "max": 1},
         "cases": cases if points else EMPTY,
         "hotspots": EMPTY if points else cases,
+        "heat_scale": scale,
         "in_view": len(in_view),
         "cell_limit": CELL_LIMIT,
     }
