@@ -602,12 +602,13 @@ def _layer_change(name: str, file: Path, crs: str | None, repair: bool, write: b
     for col in ("case", "state", "before", "after"):
         t.add_column(col)
     for ch in changes[:50]:
-        diff = [k for k in ch.before if ch.before[k] != ch.after.get(k)]
+        after = ch.after.columns()
+        diff = [k for k in ch.before if ch.before[k] != after.get(k)]
         t.add_row(
             ch.case.case_no,
             ch.case.state,
             ", ".join(f"{k} {ch.before[k]}" for k in diff),
-            ", ".join(f"{k} {ch.after.get(k)}" for k in diff),
+            ", ".join(f"{k} {after.get(k)}" for k in diff),
         )
     out.print(t)
     if len(changes) > 50:

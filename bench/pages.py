@@ -36,9 +36,9 @@ from bench.store import fresh_postgis
 from cities.config import load_config
 from dispatch.context import open_workflow
 from dispatch.demo import seed_demo
-from dispatch.workflow import Workflow, owners_of, reported_case
+from dispatch.workflow import Workflow
 from store import migrate
-from store.models import Event, NewCase
+from store.models import Event, NewCase, new_case
 from store.registry import open_store
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -73,10 +73,10 @@ def add_open_cases(wf: Workflow, n: int, now: datetime, seed: int = 11, state: s
     records = answers.to_dict("records")
     history = []
     for k in keep:
-        owners = owners_of(wf.engine.row_to_ownership(records[k]))
+        owners = wf.owners(wf.engine.row_to_ownership(records[k]))
         at = now - timedelta(hours=float(rng.uniform(1, 72)))
         new = NewCase(str(matter[k]), float(lon[k]), float(lat[k]), "supervisor", at, "synthetic bench case")
-        case = reported_case(new, owners, "", "bench", at, ("synthetic",))
+        case = new_case(new, owners, "reported", "bench", at, extra_flags=("synthetic",))
         due = now + timedelta(hours=float(rng.uniform(-8, 40)))
         if state == "dispatched":
             case = replace(case, state=state, filed_at=at, dispatched_at=at, deadline_at=due,

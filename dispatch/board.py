@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.workflow import CLOSED, RUNNING, UNTIMED, Workflow
-from store.models import CaseFacts
+from store.models import CaseFacts, active_since
 
 # the four stages a map legend shows for open cases
 STAGES: dict[str, tuple[str, ...]] = {
@@ -179,7 +179,7 @@ class Board:
             elif revision != snap.revision:
                 changed = {f.id: f for f in store.case_facts(changed_after=snap.revision)}
                 kept = [f for f in snap.facts if f.id not in changed]
-                fresh = [f for f in changed.values() if f.state not in CLOSED or _today(f, start)]
+                fresh = [f for f in changed.values() if active_since(f.reported_at, f.closed_at, start)]
                 snap = snapshot_of(self.wf, kept + fresh, now, revision, start)
             elif (now - snap.statuses_at) > timedelta(seconds=STATUS_TTL_S):
                 # the data is the same, only the clock moved: recompute the deadline flags alone
@@ -198,7 +198,3 @@ class Board:
         with self._lock:
             self._memo[key] = (snap, value)
         return value
-
-
-def _today(f: CaseFacts, start: datetime) -> bool:
-    return f.reported_at >= start or (f.closed_at is not None and f.closed_at >= start)

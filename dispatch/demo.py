@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from dispatch.calendar import OutsideCalendar
-from dispatch.workflow import NO_CASE_FLAGS, Workflow, owners_of, reported_case
+from dispatch.workflow import NO_CASE_FLAGS, Workflow
 from store.base import Store
 from store.errors import Invalid
-from store.models import Case, Event, NewCase, User, case_prefix, jsonable
+from store.models import Case, Event, NewCase, Owners, User, arrival, change, new_case
 
 # Shares of reports by matter, as a city's patrols and hotlines see them (demo defaults)
 MATTER_WEIGHTS = {
@@ -124,19 +124,16 @@ class HistoryMaker:
         answers = self.wf.engine.resolve_many(lon, lat, matters, pd.Series(times))
         records = answers.to_dict("records")
         history = []
-        serial: dict[str, int] = {}
         order = sorted(range(n), key=lambda k: times[k])
         for done, k in enumerate(order):
-            owners = owners_of(self.wf.engine.row_to_ownership(records[k]))
-            if owners["district"] is None:
+            owners = self.wf.owners(self.wf.engine.row_to_ownership(records[k]))
+            if owners.district is None:
                 continue  # at sea or outside: nobody would have reported it here
-            if owners["flag"] in NO_CASE_FLAGS:
+            if owners.flag in NO_CASE_FLAGS:
                 continue  # lawful there and then (trading in its zone, in its hours): no case
-            prefix = case_prefix(str(sources[k]), str(matters[k]), times[k])
-            serial[prefix] = serial.get(prefix, 0) + 1
             history.append(
                 self._one(
-                    f"{prefix}{serial[prefix]:05d}",
+                    "",  # the store numbers it, from the counter live reports use (so --append never collides)
                     str(matters[k]),
                     str(sources[k]),
                     float(lon[k]),
@@ -158,21 +155,17 @@ class HistoryMaker:
         lon: float,
         lat: float,
         at: datetime,
-        owners: dict[str, Any],
+        owners: Owners,
         until: datetime,
     ) -> tuple[Case, list[Event]]:
         rng = self.rng
         a = self.actors
-        sup = a.supervisors[owners["district"]]
+        sup = a.supervisors[str(owners.district)]
         urgency = "urgent" if rng.random() < 0.06 else "normal"
         reporter = sup.username if source == "supervisor" else a.acceptor.username
         new = NewCase(matter, lon, lat, source, at, "（合成演示数据）synthetic demo case", urgency)
-        case = reported_case(new, owners, case_no, reporter, at, ("synthetic",))
-        events = [
-            Event(
-                0, 0, at, case.updated_by, "report", None, "reported", "", {}, {"state": "reported", "case_no": case_no}
-            )
-        ]
+        case = new_case(new, owners, "reported", reporter, at, case_no, ("synthetic",))
+        events = [arrival(case, reporter, at)]
         state = _Run(case, at)
 
         def step(user: User, action: str, minutes: float, reason: str = "", **params: Any) -> bool:
@@ -186,20 +179,7 @@ class HistoryMaker:
                 changes = self.wf.plan(user, c, action, when, reason, **params)
             except OutsideCalendar:
                 return False  # its deadline would fall after the calendar's last declared year: the case waits
-            events.append(
-                Event(
-                    0,
-                    0,
-                    when,
-                    user.username,
-                    action,
-                    c.state,
-                    changes.get("state", c.state),
-                    reason,
-                    {k: jsonable(getattr(c, k)) for k in changes},
-                    {k: jsonable(v) for k, v in changes.items()},
-                )
-            )
+            events.append(change(c, changes, user.username, action, reason, when))
             state.case = replace(c, **changes, version=c.version + 1, updated_at=when, updated_by=user.username)
             state.at = when
             return True
@@ -238,10 +218,10 @@ class HistoryMaker:
                     "request_return",
                     minutes(30, 240),
                     "非本单位职责 not our responsibility",
-                    disputed_owner=owners["lead_department"],
+                    disputed_owner=owners.lead_department,
                 )
                 and step(a.dispatcher, "approve_return", minutes(10, 90))
-                and step(a.dispatcher, "dispatch", minutes(5, 30), unit=owners["lead_department"])
+                and step(a.dispatcher, "dispatch", minutes(5, 30), unit=owners.lead_department)
             ):
                 return state.case, events
         unit = a.unit(state.case.assignee)

@@ -16,10 +16,10 @@ from numpy.typing import NDArray
 
 from dispatch.limits import bad_text
 from dispatch.sheet import write_table
-from dispatch.workflow import NO_CASE_FLAGS, SOURCES, URGENCIES, Workflow, owners_of, reported_case
+from dispatch.workflow import NO_CASE_FLAGS, SOURCES, URGENCIES, Workflow
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
-from store.models import Case, Event, NewCase
+from store.models import Case, Event, NewCase, arrival, new_case
 
 SHP_NAMES = {
     "description": "descr", "reported_at": "reported", "subdistrict": "subdist", "lead_department": "lead_dept",
@@ -144,7 +144,7 @@ def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> I
         answers = wf.engine.resolve_many(r.lon[sl], r.lat[sl], r.matter[sl], r.reported_at.iloc[sl])
         history = []
         for k, record in enumerate(answers.to_dict("records"), sl.start):
-            owners = owners_of(wf.engine.row_to_ownership(record))
+            owners = wf.owners(wf.engine.row_to_ownership(record))
             at = r.reported_at.iloc[k].to_pydatetime().astimezone(UTC)
             new = NewCase(
                 str(r.matter[k]),
@@ -155,12 +155,8 @@ def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> I
                 str(r.description[k]),
                 str(r.urgency[k]),
             )
-            case = reported_case(new, owners, "", actor, now)  # case_no "": the store numbers it
-            event = Event(
-                0, 0, now, actor, "import", None, "reported", f"imported from {path.name}", {},
-                {"state": "reported", "row": k + 2},
-            )  # fmt: skip
-            history.append((case, [event]))
+            case = new_case(new, owners, "reported", actor, now)  # no case_no: the store numbers it
+            history.append((case, [arrival(case, actor, now, "import", f"imported from {path.name}", row=k + 2)]))
         yield history
 
 

@@ -18,26 +18,16 @@ from geo.crs import STORAGE_CRS
 from geo.errors import InvalidInput
 from geo.layers import read_polygon_file
 from geo.ownership import City, OwnershipEngine
+from geo.registry import EDITABLE
 from store.base import Store
-from store.models import Case, Feature, LayerVersion
-
-# layers a city may replace, their id field and the attributes the ownership engine needs
-EDITABLE = {
-    "districts": ("code", ()),
-    "grid_cells": ("code", ()),
-    "vendor_zones": ("id", ("hours",)),
-    "storefront_zones": ("id", ("hours",)),
-    "model_streets": ("id", ("custodian_squad",)),
-    "signboard_segments": ("id", ()),
-}
-OWNER_KEYS = ("district", "subdistrict", "community", "cell", "squad")
+from store.models import OWNER_COLUMNS, Case, Feature, LayerVersion, Owners
 
 
 @dataclass(frozen=True)
 class OwnerChange:
     case: Case
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: dict[str, str | None]  # the owner columns as stored
+    after: Owners  # the new answer
 
 
 def read_layer_file(
@@ -47,7 +37,7 @@ def read_layer_file(
     city's districts' extent) raises InvalidInput naming the feature."""
     if layer not in EDITABLE:
         raise InvalidInput(f"layer {layer!r} cannot be replaced; layers: {', '.join(EDITABLE)}")
-    id_field, needed = EDITABLE[layer]
+    id_field, needed = EDITABLE[layer].id_field, EDITABLE[layer].editable or ()
     minx, miny, maxx, maxy = (float(v) for v in city.layers["districts"].total_bounds)
     gdf = read_polygon_file(path, layer, id_field, crs_text, repair, (minx, miny, maxx, maxy))
     missing = [c for c in needed if c not in gdf.columns]
@@ -83,7 +73,7 @@ def current_city(store: Store, city: City, now: datetime) -> City:
     """The built city with each layer replaced by its latest version in effect at `now`."""
     for layer, version in _in_effect(store, now).items():
         feats = store.layer_features(version.id)
-        id_field = EDITABLE[layer][0]
+        id_field = EDITABLE[layer].id_field
         gdf = gpd.GeoDataFrame(
             [{id_field: f.feature_id, **{k: v for k, v in f.properties.items() if k != id_field}} for f in feats],
             geometry=[f.geometry for f in feats],
@@ -109,11 +99,12 @@ def _changes(engine: OwnershipEngine, open_cases: list[Case], now: datetime) -> 
         pd.Series([c.reported_at for c in open_cases]),
     )
     out = []
-    fresh = df[list(OWNER_KEYS)].astype(object).where(df[list(OWNER_KEYS)].notna(), None).to_dict("records")
+    cols = list(OWNER_COLUMNS)
+    fresh = df[cols].astype(object).where(df[cols].notna(), None).to_dict("records")
     for k, (case, new) in enumerate(zip(open_cases, fresh, strict=True)):
-        old = {key: getattr(case, key) for key in OWNER_KEYS}
+        old = {key: getattr(case, key) for key in OWNER_COLUMNS}
         if new != old:
-            out.append(OwnerChange(case, old, owners_of(engine.row_to_ownership(df.iloc[k]))))
+            out.append(OwnerChange(case, old, owners_of(engine.row_to_ownership(df.iloc[k]), "")))
     return out
 
 
@@ -122,7 +113,7 @@ def apply(
 ) -> tuple[LayerVersion, list[OwnerChange]]:
     """Store `gdf` as the next version of `layer` and re-own every open case, in one transaction."""
     changes = preview(store, city, layer, gdf, now)
-    id_field = EDITABLE[layer][0]
+    id_field = EDITABLE[layer].id_field
     records = gdf.drop(columns="geometry").to_dict("records")
     features = [
         Feature(str(r[id_field]), {str(k): _plain(v) for k, v in r.items()}, g)
@@ -130,13 +121,10 @@ def apply(
     ]
     last = max((v.version for v in store.layer_versions(layer)), default=0)
     label = f"{version_label(store, city, now)};{layer}:v{last + 1}"
-    reassign = {
-        ch.case.id: {
-            **{k: ch.after[k] for k in (*OWNER_KEYS, "lead_department")},
-            "ownership": {**ch.after, "layer_version": label},
-        }
-        for ch in changes
-    }
+    reassign = {}
+    for ch in changes:
+        owners = replace(ch.after, layer_version=label)
+        reassign[ch.case.id] = {**owners.columns(), "ownership": owners.to_json()}
     digest = hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else ""
     version = store.add_layer_version(layer, features, source.name, digest, now, actor, reassign, now)
     return version, changes

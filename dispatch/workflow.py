@@ -23,7 +23,7 @@ from geo.ownership import Ownership, OwnershipEngine
 from geo.registry import ZONE_LAYERS
 from store.base import Store
 from store.errors import Invalid, changed_by
-from store.models import Case, CaseFacts, NewCase, User
+from store.models import Case, CaseFacts, NewCase, Owners, User
 
 OPEN = (
     "reported",
@@ -107,20 +107,19 @@ class DeadlineStatus:
     step: str | None = None  # whose clock runs: "file", "dispatch" (before dispatch) or "handle" (the unit's)
 
 
-def owners_of(o: Ownership) -> dict[str, Any]:
-    """The ownership answer as stored with a case (JSON), trace included."""
-    return {
-        "district": o.district,
-        "subdistrict": o.subdistrict,
-        "community": o.community,
-        "cell": o.cell,
-        "squad": o.squad,
-        "lead_department": o.lead_department,
-        "supporting_departments": list(o.supporting_departments),
-        "rule": o.rule,
-        "flag": o.flag,
-        "flags": [o.flag] if o.flag else [],
-        "zones": {
+def owners_of(o: Ownership, layer_version: str) -> Owners:
+    """The engine's answer as the record a case keeps, with the layer versions that decided it."""
+    return Owners(
+        district=o.district,
+        subdistrict=o.subdistrict,
+        community=o.community,
+        cell=o.cell,
+        squad=o.squad,
+        lead_department=o.lead_department,
+        supporting_departments=tuple(o.supporting_departments),
+        rule=o.rule,
+        flag=o.flag,
+        zones={
             "vendor_zone": o.vendor_zone,
             "vendor_zone_open": o.vendor_zone_open,
             "storefront_zone": o.storefront_zone,
@@ -128,40 +127,9 @@ def owners_of(o: Ownership) -> dict[str, Any]:
             "model_street": o.model_street,
             "signboard_segment": o.signboard_segment,
         },
-        "boundary_distance_m": o.boundary_distance_m,
-        "trace": [{"rule": t.rule, "applies": t.applies, "zh": t.zh, "en": t.en} for t in o.trace],
-    }
-
-
-def reported_case(
-    new: NewCase, owners: dict[str, Any], case_no: str, actor: str, at: datetime, extra_flags: tuple[str, ...] = ()
-) -> Case:
-    """A case as it stands right after its report (for bulk paths that store many at once)."""
-    return Case(
-        id=0,
-        case_no=case_no,
-        state="reported",
-        matter=new.matter,
-        source=new.source,
-        urgency=new.urgency,
-        description=new.description,
-        lon=new.lon,
-        lat=new.lat,
-        reported_at=new.reported_at,
-        **{k: owners[k] for k in ("district", "subdistrict", "community", "cell", "squad", "lead_department")},
-        assignee=None,
-        ownership=owners,
-        deadline_at=None,
-        work_seconds=None,
-        paused_at=None,
-        filed_at=None,
-        dispatched_at=None,
-        closed_at=None,
-        closed_on_time=None,
-        flags=(*extra_flags, *owners["flags"]),
-        version=1,
-        updated_at=at,
-        updated_by=actor,
+        boundary_distance_m=o.boundary_distance_m,
+        trace=tuple({"rule": t.rule, "applies": t.applies, "zh": t.zh, "en": t.en} for t in o.trace),
+        layer_version=layer_version,
     )
 
 
@@ -196,7 +164,11 @@ class Workflow:
         owners = self.check_report(actor, new)
         return self.store.create_case(new, owners, "reported", actor.username, self.clock())
 
-    def check_report(self, actor: User, new: NewCase, owners: dict[str, Any] | None = None) -> dict[str, Any]:
+    def owners(self, o: Ownership) -> Owners:
+        """An answer of this workflow's engine as a case's record (with the layer versions it used)."""
+        return owners_of(o, self.layer_version)
+
+    def check_report(self, actor: User, new: NewCase, owners: Owners | None = None) -> Owners:
         """Check a report and return its ownership answer (computed now unless given)."""
         check(actor, "action.report")
         check_text("description", new.description)
@@ -208,20 +180,19 @@ class Workflow:
         if new.matter not in self.allowance:
             raise Invalid(f"unknown matter code {new.matter!r}")
         if owners is None:
-            owners = owners_of(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
-        owners["layer_version"] = self.layer_version
-        if owners["district"] is None:
-            raise Invalid(f"({new.lon}, {new.lat}) lies outside the city")
-        check(actor, "action.report", Target(owners["district"]))
-        if owners.get("flag") in NO_CASE_FLAGS:
+            owners = self.owners(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
+        if owners.district is None:
+            raise Invalid(f"({new.lon}, {new.lat}) lies outside the city", code="report.outside")
+        check(actor, "action.report", Target(owners.district))
+        if owners.flag in NO_CASE_FLAGS:
             raise Invalid(f"no case: {self.lawful_reason(owners, new.matter, new.reported_at)}", code="report.lawful")
         return owners
 
-    def lawful_reason(self, owners: dict[str, Any], matter: str, at: datetime) -> str:
+    def lawful_reason(self, owners: Owners, matter: str, at: datetime) -> str:
         """Why an ownership answer flagged lawful is no case: the rule, its zone and the zone's hours."""
-        rule = next((r for r in self.engine.city.rules if r.rule == owners.get("rule")), None)
+        rule = next((r for r in self.engine.city.rules if r.rule == owners.rule), None)
         zone = rule.zone if rule is not None else "zone"
-        zone_id = (owners.get("zones") or {}).get(zone)
+        zone_id = owners.zones.get(zone)
         where = f"{zone} {zone_id}"
         if zone in ZONE_LAYERS and zone_id:
             layer = self.engine.city.layers[ZONE_LAYERS[zone]].set_index("id")

@@ -9,7 +9,7 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, User
+from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, Owners, User
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -102,7 +102,7 @@ class Store(ABC):
 
     # -- cases -------------------------------------------------------------------------------------
     @abstractmethod
-    def create_case(self, new: NewCase, owners: dict[str, Any], state: str, actor: str, at: datetime) -> Case:
+    def create_case(self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime) -> Case:
         """Store a new case with its ownership answer and a 'report' event, in one transaction."""
 
     @abstractmethod
@@ -137,9 +137,14 @@ class Store(ABC):
 
     @abstractmethod
     def cases(
-        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None, limit: int | None = None
+        self,
+        states: Sequence[str] | None = None,
+        districts: Sequence[str] | None = None,
+        limit: int | None = None,
+        active_since: datetime | None = None,
     ) -> list[Case]:
-        """Cases, newest first, optionally by state and district."""
+        """Cases, newest first, optionally by state, district, and open or active since a time
+        (store.models.active_since)."""
 
     @abstractmethod
     def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:

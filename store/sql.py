@@ -16,7 +16,19 @@ from store import migrate
 from store.accounts import AccountStore
 from store.base import BBox, Store
 from store.errors import Conflict, Invalid, NotFound, changed_by
-from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, case_prefix, jsonable
+from store.models import (
+    Case,
+    CaseFacts,
+    Event,
+    Feature,
+    LayerVersion,
+    NewCase,
+    Owners,
+    arrival,
+    case_prefix,
+    change,
+    new_case,
+)
 from store.schema import case_events, case_numbers, cases, layer_features, layer_versions
 
 CASE_FIELDS = [c.name for c in cases.columns if c.name not in ("geom", "reporter")]
@@ -32,7 +44,26 @@ CHANGEABLE = frozenset(CASE_FIELDS) - {
     "updated_at",
     "updated_by",
 }
-OWNER_FIELDS = ("district", "subdistrict", "community", "cell", "squad", "lead_department")
+
+
+def _event_row(e: Event, case_id: int | None = None) -> dict[str, Any]:
+    """An event as a row of case_events (the one place events become rows)."""
+    return {
+        "case_id": e.case_id if case_id is None else case_id,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "reason": e.reason,
+        "before": e.before,
+        "after": e.after,
+    }
+
+
+def _active_clause(since: datetime) -> sa.ColumnElement[bool]:
+    """store.models.active_since in SQL: open, or reported or closed since `since`."""
+    return sa.or_(cases.c.closed_at.is_(None), cases.c.closed_at >= since, cases.c.reported_at >= since)
 
 
 def _utc(value: datetime) -> datetime:
@@ -117,45 +148,12 @@ class SQLStore(AccountStore, Store):
         values["flags"] = tuple(filter(None, m["flags"].split(",")))
         return Case(**values)
 
-    def create_case(self, new: NewCase, owners: dict[str, Any], state: str, actor: str, at: datetime) -> Case:
+    def create_case(self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime) -> Case:
         if not (-180 <= new.lon <= 180 and -90 <= new.lat <= 90):
             raise Invalid(f"coordinates out of range: lon {new.lon}, lat {new.lat}")
-        prefix = case_prefix(new.source, new.matter, new.reported_at)
+        case = new_case(new, owners, state, actor, at)
         with self._write() as conn:
-            serial = self._next_serial(conn, prefix)
-            row = {
-                "case_no": f"{prefix}{serial:05d}",
-                "state": state,
-                "matter": new.matter,
-                "source": new.source,
-                "urgency": new.urgency,
-                "description": new.description,
-                "reporter": new.reporter,
-                "lon": new.lon,
-                "lat": new.lat,
-                "geom": shapely.Point(new.lon, new.lat),
-                "reported_at": new.reported_at,
-                **{k: owners.get(k) for k in OWNER_FIELDS},
-                "ownership": owners,
-                "flags": ",".join(owners.get("flags", ())),
-                "version": 1,
-                "updated_at": at,
-                "updated_by": actor,
-            }
-            case_id = conn.execute(cases.insert().values(**row).returning(cases.c.id)).scalar_one()
-            conn.execute(
-                case_events.insert().values(
-                    case_id=case_id,
-                    at=at,
-                    actor=actor,
-                    action="report",
-                    from_state=None,
-                    to_state=state,
-                    reason="",
-                    before={},
-                    after={"state": state, "case_no": row["case_no"]},
-                )
-            )
+            (case_id,) = self._insert_rows(conn, [(case, [arrival(case, actor, at)])], [new.reporter])
         return self.get_case(case_id)
 
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
@@ -166,13 +164,20 @@ class SQLStore(AccountStore, Store):
             return sum(self._insert_batch(conn, history) for history in batches)
 
     def _insert_batch(self, conn: Connection, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
+        return len(self._insert_rows(conn, history))
+
+    def _insert_rows(
+        self, conn: Connection, history: Sequence[tuple[Case, Sequence[Event]]], reporters: Sequence[str] = ()
+    ) -> list[int]:
+        """Insert cases with their events (numbering those without a case_no); their ids, in order."""
         if not history:
-            return 0
+            return []
         rows = []
-        for case, _ in history:
+        for k, (case, _) in enumerate(history):
             row = {k: getattr(case, k) for k in CASE_FIELDS if k != "id"}
             row["flags"] = ",".join(case.flags)
             row["geom"] = shapely.Point(case.lon, case.lat)
+            row["reporter"] = reporters[k] if k < len(reporters) else ""
             rows.append(row)
         serials: dict[str, int] = {}
         for case, _ in history:
@@ -187,27 +192,15 @@ class SQLStore(AccountStore, Store):
             first = self._next_serial(conn, prefix, len(group))
             for k, row in enumerate(group):
                 row["case_no"] = f"{prefix}{first + k:05d}"
-        ids = conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        events = [
-            {
-                "case_id": case_id,
-                "at": e.at,
-                "actor": e.actor,
-                "action": e.action,
-                "from_state": e.from_state,
-                "to_state": e.to_state,
-                "reason": e.reason,
-                "before": e.before,
-                "after": e.after,
-            }
-            for case_id, (_, evs) in zip(ids, history, strict=True)
-            for e in evs
-        ]
+        ids = list(
+            conn.execute(cases.insert().returning(cases.c.id, sort_by_parameter_order=True), rows).scalars().all()
+        )
+        events = [_event_row(e, case_id) for case_id, (_, evs) in zip(ids, history, strict=True) for e in evs]
         if events:
             conn.execute(case_events.insert(), events)
         for prefix, last in serials.items():  # per batch, so a later batch numbers after these
             self._raise_serial(conn, prefix, last)
-        return len(ids)
+        return ids
 
     def get_case(self, case_id: int) -> Case:
         with self.engine.connect() as conn:
@@ -236,21 +229,7 @@ class SQLStore(AccountStore, Store):
         ).rowcount
         if done != 1:
             return False
-        before = {k: jsonable(getattr(current, k)) for k in changes if hasattr(current, k)}
-        after = {k: jsonable(v) for k, v in changes.items()}
-        conn.execute(
-            case_events.insert().values(
-                case_id=current.id,
-                at=at,
-                actor=actor,
-                action=action,
-                from_state=current.state,
-                to_state=changes.get("state", current.state),
-                reason=reason,
-                before=before,
-                after=after,
-            )
-        )
+        conn.execute(case_events.insert().values(**_event_row(change(current, changes, actor, action, reason, at))))
         return True
 
     def update_case(
@@ -296,8 +275,8 @@ class SQLStore(AccountStore, Store):
         missing = set(changes) - set(found)
         if missing:
             raise NotFound(f"no cases {sorted(missing)[:5]}")
-        for case_id, change in changes.items():
-            if not self._apply(conn, found[case_id], change, actor, "reassign", reason, at):
+        for case_id, fields in changes.items():
+            if not self._apply(conn, found[case_id], fields, actor, "reassign", reason, at):
                 raise Conflict(f"case {found[case_id].case_no} changed during the re-resolve; nothing was saved")
 
     # -- layers ------------------------------------------------------------------------------------
@@ -393,11 +372,17 @@ class SQLStore(AccountStore, Store):
         return [cases.c.state.in_(list(states))] if states is not None else []
 
     def cases(
-        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None, limit: int | None = None
+        self,
+        states: Sequence[str] | None = None,
+        districts: Sequence[str] | None = None,
+        limit: int | None = None,
+        active_since: datetime | None = None,
     ) -> list[Case]:
         where = self._state_clause(states)
         if districts is not None:
             where.append(cases.c.district.in_(list(districts)))
+        if active_since is not None:
+            where.append(_active_clause(active_since))
         return self._select(*where, limit=limit)
 
     def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:
@@ -447,11 +432,7 @@ class SQLStore(AccountStore, Store):
             # the event log's primary key finds the changed cases without a scan of cases
             q = q.where(cases.c.id.in_(sa.select(case_events.c.case_id).where(case_events.c.id > changed_after)))
         if active_since is not None:
-            q = q.where(
-                sa.or_(
-                    cases.c.closed_at.is_(None), cases.c.closed_at >= active_since, cases.c.reported_at >= active_since
-                )
-            )
+            q = q.where(_active_clause(active_since))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         out = []

@@ -49,11 +49,7 @@ def _days() -> int:
 def _district_cases(code: str, days: int) -> list:  # type: ignore[type-arg]
     svc = services()
     since = svc.workflow.clock() - timedelta(days=days)
-    return [
-        c
-        for c in svc.store.cases(districts=[code])
-        if c.state not in CLOSED or c.reported_at >= since or (c.closed_at is not None and c.closed_at >= since)
-    ]
+    return svc.store.cases(districts=[code], active_since=since)
 
 
 def _send(path: Path, name: str, fmt: str) -> flask.Response:

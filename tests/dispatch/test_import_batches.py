@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from dispatch import io
 from dispatch.calendar import WorkingCalendar
-from dispatch.workflow import Workflow, owners_of, reported_case
+from dispatch.workflow import Workflow, owners_of
 from geo.errors import InvalidInput
-from store.models import Event, NewCase
+from store.models import Event, NewCase, new_case
 
 pytestmark = pytest.mark.slow
 CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
@@ -37,8 +37,8 @@ def _batch(engine, descriptions):
     """Reported cases (unnumbered) with one event each, as the import builds them."""
     out = []
     for d in descriptions:
-        owners = owners_of(engine.resolve(118.13, 24.50, "06010", NOW))
-        case = reported_case(NewCase("06010", 118.13, 24.50, "hotline", NOW, d), owners, "", "t", NOW)
+        owners = owners_of(engine.resolve(118.13, 24.50, "06010", NOW), "")
+        case = new_case(NewCase("06010", 118.13, 24.50, "hotline", NOW, d), owners, "reported", "t", NOW)
         out.append((case, [Event(0, 0, NOW, "t", "import", None, "reported", "", {}, {})]))
     return out
 
@@ -60,9 +60,9 @@ def test_failure_in_a_late_chunk_stores_nothing(wf, store, tmp_path, monkeypatch
         if new.description == "e":  # row 6, in the third chunk: the first two are in the store by now
             raise RuntimeError("disk full")
         built.append(new.description)
-        return reported_case(new, *args, **kwargs)
+        return new_case(new, *args, **kwargs)
 
-    monkeypatch.setattr(io, "reported_case", failing)
+    monkeypatch.setattr(io, "new_case", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         io.import_cases(wf, _file(tmp_path, list("abcde")), None, "importer")
     assert built == list("abcd") and store.cases() == []

@@ -69,11 +69,11 @@ def test_formula_safe_leaves_numbers_alone():
 
 def test_xlsx_export_survives_a_control_character_stored_earlier(engine, tmp_path):
     # an embedded store could take a NUL before imports refused it; the district export must still answer
-    from dispatch.workflow import owners_of, reported_case
-    from store.models import NewCase
+    from dispatch.workflow import owners_of
+    from store.models import NewCase, new_case
 
-    owners = owners_of(engine.resolve(118.13, 24.50, "06010", NOW))
-    case = reported_case(NewCase("06010", 118.13, 24.50, "hotline", NOW, "a\x00b\x1b"), owners, "B1", "t", NOW)
+    owners = owners_of(engine.resolve(118.13, 24.50, "06010", NOW), "")
+    case = new_case(NewCase("06010", 118.13, 24.50, "hotline", NOW, "a\x00b\x1b"), owners, "reported", "t", NOW, "B1")
     export_cases([case], tmp_path / "c.xlsx", "xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").active
     header = [c.value for c in sheet[1]]

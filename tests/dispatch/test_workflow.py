@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from dispatch.calendar import WorkingCalendar
-from dispatch.workflow import Workflow, owners_of
+from dispatch.workflow import Workflow
 from store.errors import Conflict, Forbidden, Invalid
 from store.models import NewCase
 
@@ -319,7 +319,7 @@ def test_a_stored_lawful_case_is_not_dispatched_by_default(flow, city):
     _, p = _zone_point(city, "vendor_zones", "18:00-01:00")
     at = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 
-    owners = owners_of(wf.engine.resolve(p[0], p[1], "09006", at))
+    owners = wf.owners(wf.engine.resolve(p[0], p[1], "09006", at))
     c = wf.store.create_case(NewCase("09006", p[0], p[1], "hotline", at), owners, "reported", "acc", at)
     c = run(wf, c, (u["acc"], "send_verify", {}), (u["sup"], "verify", {}), (u["lead"], "file", {}))
     with pytest.raises(Invalid, match="lawful"):

@@ -29,7 +29,7 @@ def test_cases_in_cells_zones_and_viewports_agree_with_geo(store, engine, city):
     ids = []
     for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
         o = engine.resolve(x, y, "09006", T0)
-        c = store.create_case(NewCase("09006", x, y, "supervisor", T0), owners_of(o), "reported", "t", T0)
+        c = store.create_case(NewCase("09006", x, y, "supervisor", T0), owners_of(o, "test"), "reported", "t", T0)
         ids.append((c.id, o))
     for code, poly in zip(cells["code"], cells.geometry.values, strict=True):
         expect = {cid for cid, o in ids if o.cell == code}

@@ -12,7 +12,7 @@ import shapely
 
 from dispatch.board import Board, View
 from dispatch.calendar import WorkingCalendar
-from dispatch.workflow import Workflow, owners_of
+from dispatch.workflow import Workflow
 from store.models import NewCase
 from web import console
 
@@ -51,7 +51,7 @@ def test_no_unit_is_suggested_for_a_lawful_case(svc, city):
     zone = zones[zones["hours"] == "18:00-01:00"].iloc[0]
     p = shapely.point_on_surface(zone.geometry)
     at = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # 19:00 in Xiamen
-    owners = owners_of(wf.engine.resolve(p.x, p.y, "09006", at))
+    owners = wf.owners(wf.engine.resolve(p.x, p.y, "09006", at))
     assert owners["flag"] == "lawful_in_zone" and owners["lead_department"]
     c = store.create_case(NewCase("09006", p.x, p.y, "hotline", at), owners, "filed", "acceptor", at)
     panel = console.panel(svc, u["dispatcher"], c.id)
