@@ -8,7 +8,8 @@ from tests.pgutil import empty_database
 
 
 @pytest.fixture(params=["embedded", "postgis"])
-def url(request, tmp_path, monkeypatch):
+def url(request, tmp_path, monkeypatch, city_data_dir):
+    monkeypatch.setenv("XIUHUA_DATA_DIR", str(city_data_dir))  # accounts are checked against the built city
     if request.param == "embedded":
         u = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     else:

@@ -48,7 +48,7 @@ def test_preview_then_apply_reowns_open_cases(wf, store, city, tmp_path):
     assert moved.cell == gone
     gdf = lay.read_layer_file(path, "grid_cells", city=city)
     changes = lay.preview(store, city, "grid_cells", gdf, NOW)
-    assert [c.case.id for c in changes] == [moved.id] and changes[0].after["cell"] == into
+    assert [c.case.id for c in changes] == [moved.id] and changes[0].after.cell == into
     assert store.get_case(moved.id).cell == gone  # preview writes nothing
     version, _ = lay.apply(store, city, "grid_cells", gdf, path, "admin", NOW)
     assert (version.layer, version.version, version.reassigned) == ("grid_cells", 1, 1)

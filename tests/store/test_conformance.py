@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from store import migrate
 from store.errors import Conflict, Forbidden, Invalid, NotFound, SchemaOutOfDate
-from store.models import NewCase
+from store.models import NewCase, Owners
 from store.registry import open_store
 
 T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
@@ -17,7 +17,7 @@ T0 = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 
 def make_case(store, lon=118.1, lat=24.5, matter="06010", source="supervisor", state="reported", **owners):
     new = NewCase(matter=matter, lon=lon, lat=lat, source=source, reported_at=T0)
-    return store.create_case(new, {"district": "350203", **owners}, state, "tester", T0)
+    return store.create_case(new, Owners.from_json({"district": "350203", **owners}), state, "tester", T0)
 
 
 def test_refuses_an_out_of_date_schema(tmp_path):

@@ -52,7 +52,7 @@ def test_no_unit_is_suggested_for_a_lawful_case(svc, city):
     p = shapely.point_on_surface(zone.geometry)
     at = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # 19:00 in Xiamen
     owners = wf.owners(wf.engine.resolve(p.x, p.y, "09006", at))
-    assert owners["flag"] == "lawful_in_zone" and owners["lead_department"]
+    assert owners.flag == "lawful_in_zone" and owners.lead_department
     c = store.create_case(NewCase("09006", p.x, p.y, "hotline", at), owners, "filed", "acceptor", at)
     panel = console.panel(svc, u["dispatcher"], c.id)
     assert panel.suggested is None and panel.alternatives == ()
