@@ -13,6 +13,7 @@ import pandas as pd
 from dispatch.table import Labels
 from dispatch.workflow import CLOSED, OPEN, SOURCES, URGENCIES
 from geo.ownership import City
+from geo.registry import LAYERS
 from web.i18n import LANGUAGES, language, t
 from web.services import services
 
@@ -53,7 +54,7 @@ def _build(city: City) -> CityNames:
     }
     for layer, kind in (*AREAS.items(), ("squads", "squad")):
         gdf = city.layers[layer]
-        ids = gdf["id" if layer == "squads" else "code"]
+        ids = gdf[LAYERS[layer].id_field]
         tables[(kind, "zh")] = _pairs(ids, gdf["name"])
         tables[(kind, "en")] = _pairs(ids, _column(gdf, "name_en", "name"))
     for lang in LANGUAGES:
@@ -85,11 +86,6 @@ def matter(code: str) -> str:
     return f"{code} {_here().name('matter', code, language())}"
 
 
-def matter_name(code: str) -> str:
-    """A matter's name without its code."""
-    return _here().name("matter", code, language())
-
-
 def matter_classes() -> dict[str, str]:
     """Two-digit class code -> class name."""
     return dict(sorted(_here().tables[("class", language())].items()))
@@ -107,10 +103,6 @@ def area(level: str, code: str | None) -> str:
 def squad(code: str | None) -> str:
     """A squad's name (or a department's: a case may be dispatched to either)."""
     return _here().name("unit", code, language()) if code else "—"
-
-
-def state(code: str) -> str:
-    return t(f"state.{code}")
 
 
 def case_labels(city: City, lang: str, tz: tzinfo) -> Labels:
