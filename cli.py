@@ -697,18 +697,34 @@ def export() -> None:
 
 
 @export.command("cases")
-@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "gpkg", "shp", "fgb"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg", "shp", "fgb"]), required=True)
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path))
 @click.option("--state", "states", multiple=True, help="Only cases in this state; repeatable.")
-def export_cases_cmd(fmt: str, out_path: Path, states: tuple[str, ...]) -> None:
-    """All cases (or those in --state) with their ownership answer."""
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
+    help="Language of the names beside the codes (default: the city's language in city.toml).",
+)
+def export_cases_cmd(fmt: str, out_path: Path, states: tuple[str, ...], lang: str | None) -> None:
+    """All cases (or those in --state): codes with their names, times in the city's time zone, ownership."""
     from dispatch.io import export_cases
+    from web.names import case_labels
 
     with _clear_errors(), _store() as store:
+        wf = _workflow(store)
+        labels = case_labels(wf.engine.city, lang or _city_language(), wf.calendar.tz)
         cases = store.cases(states=list(states) or None)
         with _atomic(out_path) as tmp:
-            n = export_cases(cases, tmp, fmt)
+            n = export_cases(cases, tmp, fmt, labels)
     out.print(f"wrote {n} cases to {out_path}")
+
+
+def _city_language() -> str:
+    from cities.config import load_config
+
+    s = _settings()
+    return load_config(s.city, s.data_dir).language
 
 
 @export.command("layer")

@@ -12,9 +12,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from cities.admin import Progress, build_hierarchy
+from cities.admin import Hierarchy, Progress, build_hierarchy
 from cities.catalog import load_catalog
 from cities.config import CityConfig
+from cities.romanization import Romanizer
 from cities.zones import build_squads, build_zones
 from geo.errors import BuildError, InvalidInput
 from geo.registry import LAYERS
@@ -43,6 +44,7 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     communities = pd.read_csv(cfg.sources["communities"], dtype=str)
     catalog = load_catalog(cfg)
     h = build_hierarchy(cfg, districts, land, subdistricts, communities, progress)
+    _name_in_english(cfg, h)
     progress("laying out vendor points, storefront zones, model streets and signboard roads")
     zones = build_zones(cfg, h)
     squads = build_squads(h, catalog.matters)
@@ -88,6 +90,15 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _name_in_english(cfg: CityConfig, h: Hierarchy) -> None:
+    """Give sub-districts and communities a `name_en` beside their Chinese name (squads take theirs from these)."""
+    # a longer name may start with the city's or a district's proper name (厦门海沧保税港区): spelt apart
+    places = [cfg.name, *h.districts["name"]]
+    rom = Romanizer(cfg.readings, [p[:-1] if p[-1:] in ("市", "区", "县") else p for p in places])
+    for gdf in (h.subdistricts, h.communities):
+        gdf.insert(int(gdf.columns.get_loc("name")) + 1, "name_en", [rom.name(str(n)) for n in gdf["name"]])
 
 
 def _check_registry(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:

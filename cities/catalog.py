@@ -35,6 +35,11 @@ def load_catalog(cfg: CityConfig) -> Catalog:
     config = _read(cfg, "matter_config")
     routing = _read(cfg, "routing")
     depts = set(departments["code"])
+    for table, key in ((catalog, "matters"), (departments, "departments")):
+        # every matter and department is named in both languages: the English mode shows no bare code
+        unnamed = table["code"][table.get("name_en", pd.Series("", index=table.index)).str.strip() == ""]
+        if len(unnamed):
+            raise InvalidInput(f"{cfg.sources[key]}: no English name (name_en) for {', '.join(unnamed)}")
     src = cfg.sources["matter_config"]
     missing = sorted(set(catalog["code"]) - set(config["code"]))
     if missing:

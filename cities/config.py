@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ class CityConfig:
     cores: dict[str, LonLat]
     zones: dict[str, Any]
     language: str = "en"  # the app's default language: "zh" or "en"
+    # how the city reads characters in place names where pypinyin's common reading differs (厦 -> xia)
+    readings: dict[str, str] = field(default_factory=dict)
 
     @property
     def build_dir(self) -> Path:
@@ -87,6 +90,7 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             cores={k: _lonlat(v, f"{path} core {k}") for k, v in raw.get("districts", {}).get("cores", {}).items()},
             zones=raw.get("zones", {}),
             language=str(c.get("language", "en")),
+            readings={str(k): str(v) for k, v in raw.get("names", {}).get("readings", {}).items()},
         )
     except KeyError as exc:
         raise InvalidInput(f"{path}: missing setting {exc}") from None
@@ -95,6 +99,9 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             raise InvalidInput(
                 f"{path}: cell size {size} m ({zone}) must be a multiple of lattice_m and divide block_m"
             )
+    bad = [f"{k} = {v!r}" for k, v in cfg.readings.items() if len(k) != 1 or not re.fullmatch("[a-z]+", v)]
+    if bad:
+        raise InvalidInput(f"{path}: [names] readings map one character to its pinyin in a-z: not {', '.join(bad)}")
     if cfg.language not in ("zh", "en"):
         raise InvalidInput(f'{path}: [city] language must be "zh" or "en", not {cfg.language!r}')
     missing = [str(v) for v in cfg.sources.values() if not v.is_file()]

@@ -199,14 +199,22 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+SQUAD_KINDS = {  # district squads: type -> (Chinese name after the district's, English after the district's)
+    "lianwei": ("两违整治中队", "Illegal Construction Squad"),
+    "advertising": ("市容广告中队", "City Appearance and Advertising Squad"),
+}
+
+
 def build_squads(h: Hierarchy, matter_config: pd.DataFrame) -> gpd.GeoDataFrame:
-    """One squad per sub-district (its patrol area), and per district a 两违 and a 市容/advertising squad."""
+    """One squad per sub-district (its patrol area), and per district a 两违 and a 市容/advertising squad; each
+    named in Chinese and in English (from the sub-district's or district's English name)."""
     rows = []
     for _, s in h.subdistricts.iterrows():
         rows.append(
             (
                 f"SQ{s['code']}",
                 f"{s['name']}执法中队",
+                f"{s['name_en']} Enforcement Squad",
                 "subdistrict",
                 s["district_code"],
                 s["code"],
@@ -216,12 +224,13 @@ def build_squads(h: Hierarchy, matter_config: pd.DataFrame) -> gpd.GeoDataFrame:
         )
     for _, d in h.districts.iterrows():
         land = h.land.set_index("code").loc[d["code"], "geometry"]
-        for kind, label in (("lianwei", "两违整治中队"), ("advertising", "市容广告中队")):
+        for kind, (label, label_en) in SQUAD_KINDS.items():
             matters = ";".join(matter_config.loc[matter_config["squad_type"] == kind, "code"])
             rows.append(
                 (
                     f"SQ{d['code']}{kind.upper()[:2]}",
                     f"{d['name']}{label}",
+                    f"{d['name_en']} {label_en}",
                     kind,
                     d["code"],
                     "",
@@ -231,7 +240,7 @@ def build_squads(h: Hierarchy, matter_config: pd.DataFrame) -> gpd.GeoDataFrame:
             )
     gdf = gpd.GeoDataFrame(
         rows,
-        columns=["id", "name", "type", "district_code", "subdistrict_code", "matters", "geometry"],
+        columns=["id", "name", "name_en", "type", "district_code", "subdistrict_code", "matters", "geometry"],
         geometry="geometry",
         crs=STORAGE_CRS,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from dispatch.limits import bad_text
 from dispatch.sheet import write_table
+from dispatch.table import Labels, cases_frame
 from dispatch.workflow import NO_CASE_FLAGS, SOURCES, URGENCIES, Workflow
 from geo.errors import InvalidInput
 from geo.points import read_points, refuse_swapped, rows
@@ -25,7 +26,13 @@ SHP_NAMES = {
     "description": "descr", "reported_at": "reported", "subdistrict": "subdist", "lead_department": "lead_dept",
     "deadline_at": "deadline", "work_seconds": "work_sec", "dispatched_at": "dispatchd", "closed_on_time": "on_time",
     "updated_at": "updated", "updated_by": "updated_by", "closed_at": "closed", "filed_at": "filed",
-    "paused_at": "paused",
+    "paused_at": "paused", "state_name": "state_nm", "matter_name": "matter_nm", "source_name": "source_nm",
+    "urgency_name": "urgency_nm", "district_name": "dist_nm", "subdistrict_name": "subdist_nm",
+    "community_name": "comm_nm", "squad_name": "squad_nm", "lead_department_name": "lead_nm",
+    "assignee_name": "assign_nm", "supporting_departments": "support", "supporting_departments_name": "support_nm",
+    "rule_reason": "reason", "vendor_zone": "vendor_z", "vendor_zone_open": "vendor_op",
+    "storefront_zone": "store_z", "storefront_zone_open": "store_op", "model_street": "model_st",
+    "signboard_segment": "signboard", "boundary_distance_m": "boundary_m", "layer_version": "layer_ver",
 }  # fmt: skip
 FORMATS = {
     "csv": None,
@@ -160,31 +167,21 @@ def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> I
         yield history
 
 
-def cases_frame(cases: list[Case]) -> pd.DataFrame:
-    """Cases as a table: one row each, times as ISO 8601 text, the ownership answer as JSON text."""
-    rows = []
-    for c in cases:
-        d = asdict(c)
-        d["ownership"] = json.dumps(c.ownership, ensure_ascii=False)
-        d["flags"] = ",".join(c.flags)
-        for k, v in d.items():
-            if isinstance(v, datetime):
-                d[k] = v.isoformat()
-        rows.append(d)
-    return pd.DataFrame(rows, columns=list(Case.__dataclass_fields__))
-
-
-def export_cases(cases: list[Case], path: Path, fmt: str) -> int:
-    """Write cases (with their ownership answer as JSON text) in one of FORMATS."""
+def export_cases(cases: list[Case], path: Path, fmt: str, labels: Labels) -> int:
+    """Write cases in one of FORMATS as a table for people (dispatch/table.py: names in the reader's language,
+    local times, ownership as plain columns). GeoJSON, GeoPackage and FlatGeobuf also keep the whole ownership
+    answer (with the rules' trace) as JSON text in `ownership`; CSV, XLSX and Shapefile do not."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
-    df = cases_frame(cases)
+    df = cases_frame(cases, labels)
     if fmt in ("csv", "xlsx"):
         df["wkt"] = [f"POINT ({c.lon} {c.lat})" for c in cases]
         write_table(df, path, fmt, sheet="cases")
         return len(df)
-    if fmt == "shp":  # dBASE field names are at most 10 characters; JSON does not fit its 254
-        df = df.drop(columns="ownership").rename(columns=SHP_NAMES)
+    if fmt == "shp":  # dBASE field names are at most 10 characters
+        df = df.rename(columns=lambda c: SHP_NAMES.get(c, c[:10]))
+    else:
+        df["ownership"] = [json.dumps(c.ownership, ensure_ascii=False) for c in cases]
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     gdf.to_file(path, driver=FORMATS[fmt])
     return len(gdf)

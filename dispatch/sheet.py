@@ -45,11 +45,13 @@ def _quoted(text: str) -> str:
 
 
 def write_table(df: pd.DataFrame, path: Path, fmt: str, sheet: str = "data") -> None:
-    """Write `df` as CSV (dangerous cells quoted, see formula_safe) or XLSX (text written as text cells)."""
+    """Write `df` as CSV (UTF-8 with a byte-order mark; dangerous cells quoted, see formula_safe) or XLSX (text
+    written as text cells)."""
     if fmt == "csv":
         # CRLF line ends (RFC 4180) also make the writer quote a cell holding a bare CR, which would otherwise
-        # end the row early for every reader
-        formula_safe(df).to_csv(path, index=False, lineterminator="\r\n")
+        # end the row early for every reader. The BOM is how Excel knows the file is UTF-8: without it Excel on
+        # a Chinese Windows reads it as GBK and shows every Chinese name garbled.
+        formula_safe(df).to_csv(path, index=False, lineterminator="\r\n", encoding="utf-8-sig")
     elif fmt == "xlsx":
         _write_xlsx(df, path, sheet)
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html as html_text
 import json
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import flask
@@ -14,9 +14,13 @@ import folium
 import geopandas as gpd
 
 from dispatch.io import export_cases
+from dispatch.table import Labels
 from dispatch.workflow import CLOSED
 from layers.city import of_districts
+from store.models import Case
 from web.auth import require
+from web.i18n import language, t
+from web.names import case_labels
 from web.services import services
 
 bp = flask.Blueprint("exports", __name__)
@@ -31,6 +35,8 @@ LAYERS = (
     "storefront_zones",
     "model_streets",
 )
+URGENT, NORMAL = "#c0392b", "#1c7ed6"  # the offline map's dots for urgent and normal cases
+SEA = "#cfe3f0"  # the offline map's background (it has no tiles); the legend's swatches sit on it too
 MIMETYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -67,7 +73,7 @@ def cases(code: str, fmt: str) -> flask.Response:
     days = _days()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"cases.{fmt}"
-        export_cases(_district_cases(code, days), path, fmt)
+        export_cases(_district_cases(code, days), path, fmt, _labels())
         return _send(path, f"cases-{code}-{days}d.{fmt}", fmt)
 
 
@@ -86,9 +92,81 @@ def layers(code: str) -> flask.Response:
         return _send(path, f"layers-{code}.gpkg", "gpkg")
 
 
+def _labels() -> Labels:
+    """Names in the reader's language, times in the city's zone."""
+    wf = services().workflow
+    return case_labels(wf.engine.city, language(), wf.calendar.tz)
+
+
+def _local(labels: Labels, at: datetime) -> str:
+    local = at.astimezone(labels.tz)
+    return f"{local:%Y-%m-%d %H:%M} (UTC{local.isoformat()[-6:]})"
+
+
+def _cases_layer(cases_: list[Case], labels: Labels) -> folium.GeoJson:
+    """Open cases as one GeoJSON layer of dots (urgent red, normal blue) with a tooltip and a popup in the reader's
+    language. folium writes properties into the page as HTML, so each value is escaped here."""
+    esc = html_text.escape
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [c.lon, c.lat]},
+            "properties": {
+                "no": esc(c.case_no),
+                "matter": esc(f"{c.matter} {labels.name('matter', c.matter)}"),
+                "state": esc(labels.name("state", c.state)),
+                "reported": esc(_local(labels, c.reported_at)),
+                "urgent": c.urgency == "urgent",
+            },
+        }
+        for c in cases_
+    ]
+    fields = ["no", "matter", "state", "reported"]
+    aliases = [esc(t(f"case.{k}")) for k in ("no", "matter", "state", "reported")]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=t("map.cases"),
+        marker=folium.CircleMarker(radius=4, weight=1, fill=True, fill_opacity=0.85),
+        style_function=lambda f: {"color": URGENT if f["properties"]["urgent"] else NORMAL},
+        tooltip=folium.GeoJsonTooltip(fields[:2], aliases=aliases[:2]),
+        popup=folium.GeoJsonPopup(fields, aliases=aliases),
+    )
+
+
+def _legend(title: str, top: int) -> str:
+    """A fixed legend: what the shading and the dots mean, and that the data are synthetic."""
+    esc = html_text.escape
+    steps = sorted({0, top // 2, top})
+    shades = "".join(
+        f'<span class="sw" style="background:linear-gradient({fill},{fill}),{SEA}"></span>{n} '
+        for n, fill in ((n, f"rgba(217,72,15,{0.1 + 0.7 * n / max(top, 1):.2f})") for n in steps)
+    )
+    dot = '<span class="dot" style="background:{}"></span>{}'
+    return f"""
+<div class="xiuhua-legend">
+  <b>{esc(title)}</b><br><b>{esc(t("legend.title"))}</b>
+  <div>{esc(t("export.map_shading"))}</div><div class="row">{shades}</div>
+  <div>{dot.format(URGENT, esc(t("urgency.urgent")))} {dot.format(NORMAL, esc(t("urgency.normal")))}</div>
+  <div class="note">{esc(t("map.synthetic_attribution"))}</div>
+</div>
+<style>
+.xiuhua-legend{{position:absolute;z-index:1000;top:10px;right:10px;background:#fff;padding:8px 10px;
+  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.4);font:13px/1.5 sans-serif;max-width:280px}}
+.xiuhua-legend .sw{{display:inline-block;width:18px;height:12px;border:1px solid #445;margin:0 3px;
+  vertical-align:middle}}
+.xiuhua-legend .dot{{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 4px;
+  vertical-align:middle}}
+.xiuhua-legend .row{{white-space:nowrap}}
+.xiuhua-legend .note{{color:#666;font-size:11px}}
+.leaflet-popup-content th,.leaflet-tooltip th{{white-space:nowrap;text-align:left;padding-right:8px}}
+</style>"""
+
+
 def offline_map(code: str, days: int) -> str:
-    """A folium map of the district's communities (open cases) and open cases, with Leaflet inlined."""
+    """A folium map of the district's communities (shaded by open cases) and its open cases, in the reader's
+    language, with a legend; Leaflet is inlined, so it opens with no network."""
     svc = services()
+    labels = _labels()
     lay = district_layers(code)
     cases_ = [c for c in _district_cases(code, days) if c.state not in CLOSED]
     open_by: dict[str, int] = {}
@@ -101,35 +179,32 @@ def offline_map(code: str, days: int) -> str:
     root = m.get_root()
     root.header.add_child(folium.Element(f"<style>{(VENDOR / 'leaflet.css').read_text()}</style>"))
     root.header.add_child(folium.Element(f"<script>{(VENDOR / 'leaflet.js').read_text()}</script>"))
-    root.header.add_child(folium.Element("<style>.folium-map{background:#cfe3f0}</style>"))
-    top = max(open_by.values(), default=1)
-    comm = lay["communities"].assign(open=lambda d: d["code"].astype(str).map(open_by).fillna(0).astype(int))
+    root.header.add_child(folium.Element(f"<style>.folium-map{{background:{SEA}}}</style>"))
+    top = max(open_by.values(), default=0)
+    comm = lay["communities"][["code", "geometry"]].assign(
+        label=lambda d: [html_text.escape(labels.name("community", str(k))) for k in d["code"]],
+        open=lambda d: d["code"].astype(str).map(open_by).fillna(0).astype(int),
+    )
     folium.GeoJson(
-        json.loads(comm[["code", "name", "open", "geometry"]].to_json()),
-        name="communities",
+        json.loads(comm.to_json()),
+        name=t("table.community"),
         style_function=lambda f: {
             "color": "#445",
             "weight": 1,
             "fillColor": "#d9480f",
-            "fillOpacity": 0.1 + 0.7 * f["properties"]["open"] / top,
+            "fillOpacity": 0.1 + 0.7 * f["properties"]["open"] / max(top, 1),
         },
-        tooltip=folium.GeoJsonTooltip(["name", "open"]),
+        tooltip=folium.GeoJsonTooltip(
+            ["label", "open"], aliases=[html_text.escape(t("table.community")), html_text.escape(t("kpi.open"))]
+        ),
     ).add_to(m)
-    for c in cases_:
-        folium.CircleMarker(
-            (c.lat, c.lon),
-            radius=3,
-            color="#c0392b" if c.urgency == "urgent" else "#1c7ed6",
-            weight=1,
-            fill=True,
-            fill_opacity=0.8,
-            tooltip=html_text.escape(f"{c.case_no} {c.state}"),
-        ).add_to(m)
+    _cases_layer(cases_, labels).add_to(m)
     m.fit_bounds([[y0, x0], [y1, x1]])
-    title = (
-        f"{svc.city.name} {lay['districts']['name'].iloc[0]} · synthetic demo data" if len(lay["districts"]) else code
-    )
+    city = svc.city.name if labels.lang == "zh" else svc.city.name_en
+    district = labels.name("district", code) if len(lay["districts"]) else code
+    title = f"{city} {district} · {t('app.synthetic_banner')}"
     root.header.add_child(folium.Element(f"<title>{html_text.escape(title)}</title>"))
+    root.html.add_child(folium.Element(_legend(f"{district} · {t('kpi.open')} {len(cases_)}", top)))
     return str(root.render())
 
 

@@ -124,6 +124,40 @@ def test_catalogue_tables(city, city_config):
     assert all("06001" in m and "08016" in m for m in lianwei["matters"])
 
 
+def test_units_and_matters_have_english_names(city):
+    # sub-districts, communities and squads: pinyin and the kind of unit, made by the build
+    for layer, key in (("subdistricts", "code"), ("communities", "code"), ("squads", "id")):
+        names = city.layers[layer].set_index(key)["name_en"]
+        assert names.str.strip().ne("").all() and all(n.isascii() for n in names), layer
+        assert names.is_unique or layer == "communities", layer  # two villages may share a name, squads never
+    subs = city.layers["subdistricts"].set_index("code")["name_en"]
+    assert subs["350203012"] == "Gulangyu Subdistrict" and subs["350213103"] == "Xinxu Town"
+    comms = city.layers["communities"].set_index("code")["name_en"]
+    assert comms["350203005007"] == "Zengcuo'an Community" and comms["350205001210"] == "Houjing Village"
+    squads = city.layers["squads"].set_index("id")["name_en"]
+    assert squads["SQ350203001"] == "Xiagang Subdistrict Enforcement Squad"
+    assert squads["SQ350203LI"] == "Siming District Illegal Construction Squad"
+    # matters: the catalogue's own translations, one per matter, carried into the built city
+    en = city.matters.set_index("code")["name_en"]
+    assert len(en) == 99 and en.is_unique and all(n.strip() and n.isascii() for n in en)
+    assert en["06010"] == "Exposed garbage" and city.matters.set_index("code")["name_zh"]["06010"] == "暴露垃圾"
+
+
+def test_a_catalogue_without_english_names_is_refused(city_config, tmp_path):
+    import dataclasses
+
+    from cities.catalog import load_catalog
+    from geo.errors import InvalidInput
+
+    matters = pd.read_csv(city_config.sources["matters"], dtype=str, keep_default_na=False)
+    matters.loc[matters["code"] == "06010", "name_en"] = " "
+    path = tmp_path / "matters.csv"
+    matters.to_csv(path, index=False)
+    cfg = dataclasses.replace(city_config, sources={**city_config.sources, "matters": path})
+    with pytest.raises(InvalidInput, match=r"no English name \(name_en\) for 06010"):
+        load_catalog(cfg)
+
+
 def test_build_is_reproducible(city_config, city_gpkg, tmp_path):
     from cities.build import build_city
 

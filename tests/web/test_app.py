@@ -95,8 +95,9 @@ def test_responses_are_gzipped(client):
 def test_exports(client):
     sign_in(client, "head.350203")
     csv = client.get("/export/district/350203/cases.csv?days=7")
-    assert csv.status_code == 200 and csv.data.startswith(b"id,case_no,")
-    rows = csv.data.decode().splitlines()
+    # a UTF-8 byte-order mark first: Excel on a Chinese Windows reads the file as UTF-8, not GBK
+    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbfid,case_no,state,state_name,")
+    rows = csv.data.decode("utf-8-sig").splitlines()
     assert len(rows) > 10 and all(",350203," in r for r in rows[1:])
     xlsx = client.get("/export/district/350203/cases.xlsx?days=7")
     import openpyxl
