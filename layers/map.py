@@ -10,6 +10,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from geo.registry import LAYERS
 from layers.basemap import Basemap
 from layers.cases import COMMON_MAP_PX, HEAT_CLASSES, MAX_MARK_SCALE
 
@@ -27,6 +28,7 @@ ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
     "storefront_zones": ("#f08c00", 0.35, 1),
 }
 ZONES_SHOWN = ("model_streets", "vendor_zones")  # checked in the layer control when a page opens
+assert set(ZONE_STYLES) == {n for n, layer in LAYERS.items() if layer.overlay}, "geo/registry's overlays need a style"
 assert len(HEAT_COLOURS) == HEAT_CLASSES
 
 

@@ -16,6 +16,7 @@ import geopandas as gpd
 from dispatch.io import export_cases
 from dispatch.table import Labels
 from dispatch.workflow import CLOSED
+from geo.registry import LAYERS as REGISTRY
 from layers.city import of_districts
 from store.models import Case
 from web.auth import require
@@ -25,16 +26,7 @@ from web.services import services
 
 bp = flask.Blueprint("exports", __name__)
 VENDOR = Path(__file__).resolve().parent / "vendor" / "leaflet"  # Leaflet 1.9.4 from npm, BSD-2-Clause
-LAYERS = (
-    "districts",
-    "subdistricts",
-    "communities",
-    "grid_cells",
-    "squads",
-    "vendor_zones",
-    "storefront_zones",
-    "model_streets",
-)
+LAYERS = tuple(name for name, layer in REGISTRY.items() if layer.export)  # a district's layers export
 URGENT, NORMAL = "#c0392b", "#1c7ed6"  # the offline map's dots for urgent and normal cases
 SEA = "#cfe3f0"  # the offline map's background (it has no tiles); the legend's swatches sit on it too
 MIMETYPES = {
