@@ -23,7 +23,7 @@ from geo.ownership import Ownership, OwnershipEngine
 from geo.registry import ZONE_LAYERS
 from store.base import Store
 from store.errors import Invalid, changed_by
-from store.models import Case, CaseFacts, NewCase, Owners, User
+from store.models import OWNER_COLUMNS, Case, CaseFacts, NewCase, Owners, User
 
 OPEN = (
     "reported",
@@ -110,12 +110,7 @@ class DeadlineStatus:
 def owners_of(o: Ownership, layer_version: str) -> Owners:
     """The engine's answer as the record a case keeps, with the layer versions that decided it."""
     return Owners(
-        district=o.district,
-        subdistrict=o.subdistrict,
-        community=o.community,
-        cell=o.cell,
-        squad=o.squad,
-        lead_department=o.lead_department,
+        **{k: getattr(o, k) for k in OWNER_COLUMNS},
         supporting_departments=tuple(o.supporting_departments),
         rule=o.rule,
         flag=o.flag,

@@ -30,3 +30,20 @@ def callback_headers(client) -> dict[str, str]:
         client.get("/login")
         cookie = client.get_cookie("_csrf_token")
     return {"X-CSRFToken": cookie.value}
+
+
+def district_figures(client, code):
+    """The district page's figures callback, as dash-renderer posts it, for district `code`."""
+    outs = [("district-kpis", "children"), ("district-squads", "children"), ("district-departments", "children")]
+    return client.post(
+        "/_dash-update-component",
+        json={
+            "output": ".." + "...".join(f"{i}.{p}" for i, p in outs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outs],
+            "inputs": [{"id": "district-period", "property": "value", "value": "30d"},
+                       {"id": "district-tick", "property": "n_intervals", "value": None}],
+            "state": [{"id": "district-code", "property": "data", "value": code}],
+            "changedPropIds": [],
+        },
+        headers=callback_headers(client),
+    )  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import callback_headers, csrf_of, sign_in, sign_out
+from tests.web.conftest import callback_headers, csrf_of, district_figures, sign_in, sign_out
 
 pytestmark = pytest.mark.slow
 
@@ -228,20 +228,8 @@ def test_a_wall_limited_to_a_district_shows_only_that_district(app):
 def test_a_district_page_without_a_district_is_refused(app):
     client = _client(app, "10.1.0.18")
     sign_in(client, "admin")
-    outs = [("district-kpis", "children"), ("district-squads", "children"), ("district-departments", "children")]
     for code in (None, "", "999999", ["350203"]):
-        r = client.post(
-            "/_dash-update-component",
-            json={
-                "output": ".." + "...".join(f"{i}.{p}" for i, p in outs) + "..",
-                "outputs": [{"id": i, "property": p} for i, p in outs],
-                "inputs": [{"id": "district-period", "property": "value", "value": "30d"},
-                           {"id": "district-tick", "property": "n_intervals", "value": None}],
-                "state": [{"id": "district-code", "property": "data", "value": code}],
-                "changedPropIds": [],
-            },
-            headers=callback_headers(client),
-        )  # fmt: skip
+        r = district_figures(client, code)
         assert r.status_code in (403, 404), code
     assert client.get("/export/district/999999/cases.csv").status_code == 404
 
