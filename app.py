@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     server = flask.Flask(__name__)
     server.config.update(
-        {KEY: svc, "XIUHUA_LANGUAGE": cfg.language},
+        {KEY: svc, "XIUHUA_LANGUAGE": cfg.language, "XIUHUA_TZ": svc.workflow.calendar.tz},
         SECRET_KEY=secret_key(settings),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -30,7 +30,10 @@ class OutsideCalendar(Invalid):
         declared = f"{first} only" if first == last else f"{first} to {last}"
         super().__init__(
             f"working time in {year} is not known: the working calendar {path} declares {declared}; "
-            f"add [years.{year}] with that year's public holidays, make-up working days and their source"
+            f"add [years.{year}] with that year's public holidays, make-up working days and their source",
+            code="calendar.outside",
+            year=year,
+            file=path.name,
         )
 
 

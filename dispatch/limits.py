@@ -39,5 +39,6 @@ def check_text(field: str, value: str) -> str:
     """`value` if it may be stored in `field`; Invalid saying what is wrong otherwise."""
     problem = bad_text(field, value)
     if problem:
-        raise Invalid(problem)
+        code = "text.too_long" if len(value) > LIMITS[field] else "text.control"
+        raise Invalid(problem, code=code, field=field, limit=LIMITS[field], length=len(value))
     return value

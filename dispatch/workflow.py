@@ -169,11 +169,11 @@ class Workflow:
         check_text("description", new.description)
         check_text("reporter", new.reporter)
         if new.source not in SOURCES:
-            raise Invalid(f"unknown source {new.source!r}; sources: {', '.join(SOURCES)}")
+            raise Invalid(f"unknown source {new.source!r}; sources: {', '.join(SOURCES)}", code="report.source")
         if new.urgency not in URGENCIES:
-            raise Invalid(f"unknown urgency {new.urgency!r}; use normal or urgent")
+            raise Invalid(f"unknown urgency {new.urgency!r}; use normal or urgent", code="report.urgency")
         if new.matter not in self.allowance:
-            raise Invalid(f"unknown matter code {new.matter!r}")
+            raise Invalid(f"unknown matter code {new.matter!r}", code="report.matter", matter=str(new.matter)[:8])
         if owners is None:
             owners = self.owners(self.engine.resolve(new.lon, new.lat, new.matter, new.reported_at))
         if owners.district is None:
@@ -214,7 +214,7 @@ class Workflow:
         """The changes `action` makes to `case` at `now`, after every check; nothing is stored."""
         spec = ACTIONS.get(action)
         if spec is None:
-            raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}")
+            raise Invalid(f"unknown action {action!r}; actions: {', '.join(ACTIONS)}", code="action.unknown")
         self._allowed(actor, case, spec, reason)
         self._check_params(case, spec, params)
         return self._changes(actor, case, spec, now, reason, params)
@@ -272,13 +272,21 @@ class Workflow:
         if case.state not in spec.from_states:
             raise Invalid(
                 f"cannot {spec.name} case {case.case_no}: it is {case.state}, "
-                f"and {spec.name} needs {' or '.join(spec.from_states)}"
+                f"and {spec.name} needs {' or '.join(spec.from_states)}",
+                code="action.state",
+                action=spec.name,
+                case_no=case.case_no,
+                state=case.state,
             )
         if spec.needs_reason and not reason.strip():
             raise Invalid(f"{spec.name} needs a reason", code="action.needs_reason", action=spec.name)
         check_text("reason", reason)
         if spec.name == "accept" and case.source != "supervisor":
-            raise Invalid(f"case {case.case_no} came from {case.source}: send it to a supervisor to verify first")
+            raise Invalid(
+                f"case {case.case_no} came from {case.source}: send it to a supervisor to verify first",
+                code="action.verify_first",
+                case_no=case.case_no,
+            )
 
     def _changes(
         self, actor: User, case: Case, spec: Action, now: datetime, reason: str, params: dict[str, Any]
@@ -295,11 +303,17 @@ class Workflow:
             if not params.get("unit") and any(f in NO_CASE_FLAGS for f in case.flags):
                 raise Invalid(
                     f"case {case.case_no} was reported where and when it is lawful ({', '.join(case.flags)}): "
-                    "no unit is suggested; void it, or name the unit to dispatch to"
+                    "no unit is suggested; void it, or name the unit to dispatch to",
+                    code="dispatch.lawful",
+                    case_no=case.case_no,
                 )
             unit = params.get("unit") or case.squad or case.lead_department
             if not unit:
-                raise Invalid(f"case {case.case_no} has no suggested owner: name the unit to dispatch to")
+                raise Invalid(
+                    f"case {case.case_no} has no suggested owner: name the unit to dispatch to",
+                    code="dispatch.no_owner",
+                    case_no=case.case_no,
+                )
             ch.update(
                 assignee=unit,
                 dispatched_at=now,
@@ -310,13 +324,21 @@ class Workflow:
             if stage < len(stages):
                 raise Invalid(
                     f"case {case.case_no} is at stage {stage} of {len(stages)} ({stages[stage - 1][0]}): "
-                    "complete the stages first"
+                    "complete the stages first",
+                    code="action.stages_first",
+                    case_no=case.case_no,
+                    stage=stage,
+                    stages=len(stages),
                 )
             ch["closed_on_time"] = case.deadline_at is None or now <= case.deadline_at
         elif name == "complete_stage":
             stage, stages = self.stage(case)
             if stage >= len(stages):
-                raise Invalid(f"case {case.case_no} has no further stage: send feedback")
+                raise Invalid(
+                    f"case {case.case_no} has no further stage: send feedback",
+                    code="action.no_stage",
+                    case_no=case.case_no,
+                )
             _, allowance = stages[stage]
             flags = [f for f in flags if not f.startswith("stage:")] + [f"stage:{stage + 1}"]
             ch.update(deadline_at=self.calendar.add(now, allowance), work_seconds=allowance)
@@ -326,7 +348,9 @@ class Workflow:
             ch["closed_at"] = now
         elif name == "request_return":
             if not params.get("disputed_owner"):
-                raise Invalid("a return needs the owner the unit believes is responsible (disputed_owner)")
+                raise Invalid(
+                    "a return needs the owner the unit believes is responsible (disputed_owner)", code="return.owner"
+                )
             flags.append(f"disputed:{params['disputed_owner']}")
         elif name == "approve_return":
             ch.update(assignee=None, deadline_at=None, dispatched_at=None)
@@ -334,7 +358,7 @@ class Workflow:
         elif name == "request_extension":
             hours = float(params.get("hours", 0))
             if not 0 < hours <= 24 * 30:
-                raise Invalid("an extension asks for 1 to 720 working hours (hours=…)")
+                raise Invalid("an extension asks for 1 to 720 working hours (hours=…)", code="extension.hours")
             flags = [f for f in flags if not f.startswith("extension:")] + [f"extension:{hours:g}"]
         elif name == "approve_extension":
             hours = next((float(f.split(":")[1]) for f in flags if f.startswith("extension:")), 0.0)
@@ -376,7 +400,7 @@ class Workflow:
         for event in reversed(self.store.events(case.id)):
             if event.action == "request_void" and event.from_state:
                 return event.from_state
-        raise Invalid(f"case {case.case_no} has no void request to reject")
+        raise Invalid(f"case {case.case_no} has no void request to reject", code="void.none", case_no=case.case_no)
 
     # -- deadlines ---------------------------------------------------------------------------------
     def _clocks(

@@ -18,7 +18,7 @@ from pages.shell import forbidden
 from store.errors import Conflict, StoreError
 from web import console, names
 from web.auth import Denied, require
-from web.i18n import language, t
+from web.i18n import error_text, language, t
 from web.mapview import map_props
 from web.services import services
 
@@ -180,7 +180,7 @@ def show(selected: dict[str, Any] | None) -> tuple[Any, ...]:
     try:
         p = console.panel(services(), user, selected_id(selected))
     except StoreError as exc:
-        return html.P(str(exc), className="error"), [], None, [], None, None
+        return html.P(error_text(exc), className="error"), [], None, [], None, None
     actions = [{"label": t(f"action.{a}"), "value": a} for a in p.actions]
     units = [p.suggested, *p.alternatives] if p.suggested else list(p.alternatives)
     unit_options = [
@@ -253,12 +253,12 @@ def submit(_n: int, selected: Any, action: Any, unit: Any, reason: Any, changed:
         case = console.act(svc, user, case_id, whole(version), text(action), unit_of(unit), text(reason))
     except Conflict as exc:
         return (
-            html.P(t("dispatch.conflict", detail=str(exc)), className="error conflict"),
+            html.P(t("dispatch.conflict", detail=error_text(exc)), className="error conflict"),
             changed + 1,
             {"id": case_id, "n": changed + 1},
         )
     except StoreError as exc:
-        return html.P(str(exc), className="error"), dash.no_update, dash.no_update
+        return html.P(error_text(exc), className="error"), dash.no_update, dash.no_update
     done = t("dispatch.done", no=case.case_no, action=t(f"action.{action}"), state=t(f"state.{case.state}"))
     return html.P(done, className="ok"), changed + 1, {"id": case.id, "n": changed + 1}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -55,14 +56,23 @@ def has(key: str) -> bool:
 
 
 def error_text(exc: Exception) -> str:
-    """An error in the user's language, from its code and parameters (errors without a known code: as raised)."""
+    """An error in the user's language, from its code and parameters (errors without a known code: as raised).
+    Names are looked up (role, state, action, field) and times are shown in the city's time zone."""
     code = getattr(exc, "code", "")
     key = f"error.{code}"
     if not code or not has(key):
         return str(exc)
     params = {k: v for k, v in getattr(exc, "params", {}).items() if k != "what"}
-    if "role" in params and has(f"role.{params['role']}"):
-        params["role"] = t(f"role.{params['role']}")
+    for name, prefix in (("role", "role"), ("state", "state"), ("action", "action"), ("field", "field")):
+        value = params.get(name)
+        label = f"{prefix}.{value}"
+        params[f"{name}_name"] = t(label) if value is not None and has(label) else value
+        if name == "role" and has(label):
+            params["role"] = t(label)
+    when = params.get("when")
+    if isinstance(when, datetime):
+        tz = flask.current_app.config.get("XIUHUA_TZ") if flask.has_app_context() else None
+        params["when"] = f"{when.astimezone(tz) if tz else when:%Y-%m-%d %H:%M:%S}"
     try:
         return t(key, **params)
     except (KeyError, IndexError):
