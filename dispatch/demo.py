@@ -127,8 +127,8 @@ class HistoryMaker:
         order = sorted(range(n), key=lambda k: times[k])
         for done, k in enumerate(order):
             owners = self.wf.owners(self.wf.engine.row_to_ownership(records[k]))
-            if owners.district is None:
-                continue  # at sea or outside: nobody would have reported it here
+            if owners.cell is None:
+                continue  # at sea or outside the land: no patrol would have reported it there
             if owners.flag in NO_CASE_FLAGS:
                 continue  # lawful there and then (trading in its zone, in its hours): no case
             history.append(

@@ -226,6 +226,16 @@ class OwnershipEngine:
         sq = city.layers["squads"]
         self.district_squad = {(r.district_code, r.type): r.id for r in sq.itertuples() if r.type != "subdistrict"}
         self.subdistrict_squad = {r.subdistrict_code: r.id for r in sq.itertuples() if r.type == "subdistrict"}
+        subs = city.layers["subdistricts"].sort_values("code")
+        metric = project_geometries(np.asarray(subs.geometry.values), STORAGE_CRS, self.lattice.metric_crs)
+        codes = subs["code"].astype(str).to_numpy()
+        self.subs_of = {
+            d: (
+                codes[subs["district_code"].astype(str).to_numpy() == d],
+                metric[subs["district_code"].astype(str).to_numpy() == d],
+            )
+            for d in sorted(set(subs["district_code"].astype(str)))
+        }
         ms = city.layers["model_streets"].set_index("id")["custodian_squad"]
         self.custodian = ms.to_dict()
         self.boundaries = BoundaryDistance(
@@ -245,11 +255,30 @@ class OwnershipEngine:
         local = at.astimezone(self.tz) if at.tzinfo else at
         return local.hour * 60 + local.minute
 
-    def _squad(self, rule: Rule | None, district: str | None, sub: str | None, street: str | None) -> str | None:
+    def nearest_subdistrict(
+        self, district: NDArray[np.object_], x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> NDArray[np.object_]:
+        """For points beyond the land: the nearest sub-district of their own district (ties: the smallest code).
+        One code path for one point and for many, so both give the same answer."""
+        out = np.full(len(x), None, dtype=object)
+        for d in set(district.tolist()) - {None}:
+            codes, geoms = self.subs_of.get(str(d), (np.array([]), np.array([])))
+            rows = np.flatnonzero(district == d)
+            if not len(codes) or not len(rows):
+                continue
+            dist = shapely.distance(shapely.points(x[rows], y[rows])[:, None], geoms[None, :])
+            out[rows] = codes[np.argmin(dist, axis=1)]
+        return out
+
+    def _squad(
+        self, rule: Rule | None, district: str | None, sub: str | None, street: str | None, nearest: str | None = None
+    ) -> str | None:
         if rule is None or rule.owner == "none":
             return None
         if rule.owner == "subdistrict_squad":
             return self.subdistrict_squad.get(sub) if sub else None
+        if rule.owner == "nearest_subdistrict_squad":
+            return self.subdistrict_squad.get(nearest) if nearest else None
         if rule.owner.startswith("district_squad"):
             return self.district_squad.get((district, rule.owner.split(":")[1])) if district else None
         return self.custodian.get(street) if street else None  # custodian
@@ -281,6 +310,10 @@ class OwnershipEngine:
                 in_zones.add(z)
                 if z in self.windows and self.windows[z][found[layer], minute]:
                     open_zones.add(z)
+        if found["grid_cells"] < 0 and found["districts"] >= 0:
+            in_zones.add("offshore")
+            near = self.nearest_subdistrict(np.array([ids["districts"]], dtype=object), np.array([x]), np.array([y]))
+            ids["nearest_subdistrict"] = near[0]
         return self._answer(
             lon,
             lat,
@@ -323,7 +356,7 @@ class OwnershipEngine:
             model_street=ids["model_streets"],
             signboard_segment=ids["signboard_segments"],
             rule=rule.rule if rule else None,
-            squad=self._squad(rule, district, sub, ids["model_streets"]),
+            squad=self._squad(rule, district, sub, ids["model_streets"], ids.get("nearest_subdistrict")),
             flag=(rule.flag or None) if rule else None,
             lead_department=self.matter_lead[matter],
             supporting_departments=self.matter_support[matter],
@@ -369,6 +402,12 @@ class OwnershipEngine:
         sub = _masked(has_cell, cell_s.astype("U9"))
         comm = _masked(has_cell, cell_s.astype("U12"))
         in_zone = {z: found[layer] >= 0 for z, layer in ZONE_LAYERS.items()}
+        in_zone["offshore"] = ~has_cell & (found["districts"] >= 0)
+        nearest = np.full(len(lon_a), None, dtype=object)
+        if in_zone["offshore"].any():
+            off = np.flatnonzero(in_zone["offshore"])
+            ox, oy = self.lattice.to_metric(lon_a[off], lat_a[off])
+            nearest[off] = self.nearest_subdistrict(district[off], ox, oy)
         open_zone = {z: np.zeros(len(lon_a), dtype=bool) for z in ZONE_LAYERS}
         for z in TIMED_ZONES:
             inside = in_zone[z]
@@ -397,10 +436,11 @@ class OwnershipEngine:
             }
         )
         rule_list = [rules[k] if k >= 0 else None for k in decided.tolist()]
+        df["nearest_subdistrict"] = nearest
         df["squad"] = [
-            self._squad(r, d, s, ms)
-            for r, d, s, ms in zip(
-                rule_list, district.tolist(), sub.tolist(), out["model_streets"].tolist(), strict=True
+            self._squad(r, d, s, ms, ns)
+            for r, d, s, ms, ns in zip(
+                rule_list, district.tolist(), sub.tolist(), out["model_streets"].tolist(), nearest.tolist(), strict=True
             )
         ]
         df["flag"] = [(r.flag or None) if r else None for r in rule_list]
@@ -416,7 +456,8 @@ class OwnershipEngine:
     def row_to_ownership(self, row: Mapping[Any, Any] | pd.Series) -> Ownership:
         """Turn one resolve_many row (a Series, or a dict from to_dict("records")) into an Ownership."""
         v = {k: (None if _is_missing(row[k]) else row[k]) for k in row.keys()}  # noqa: SIM118 (Series too)
-        in_zones = frozenset(z for z in ZONE_LAYERS if v[z] is not None)
+        offshore = v["cell"] is None and v["district"] is not None
+        in_zones = frozenset([*(z for z in ZONE_LAYERS if v[z] is not None), *(["offshore"] if offshore else [])])
         open_zones = frozenset(z for z in TIMED_ZONES if v[f"{z}_open"] is not None and bool(v[f"{z}_open"]))
         ids = {
             "grid_cells": v["cell"],
@@ -425,6 +466,7 @@ class OwnershipEngine:
             "storefront_zones": v["storefront_zone"],
             "model_streets": v["model_street"],
             "signboard_segments": v["signboard_segment"],
+            "nearest_subdistrict": v.get("nearest_subdistrict"),
         }
         dist = v.get("boundary_distance_m")
         return self._answer(

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-ZONES = frozenset({"*", "vendor_zone", "storefront_zone", "model_street", "signboard_segment"})
+# "offshore" is not a layer: a point inside a district but outside its land (every grid cell) - a pier, a beach
+ZONES = frozenset({"*", "vendor_zone", "storefront_zone", "model_street", "signboard_segment", "offshore"})
 TIMES = frozenset({"*", "open", "closed"})
-OWNERS = frozenset({"none", "subdistrict_squad", "district_squad", "custodian"})
+OWNERS = frozenset({"none", "subdistrict_squad", "nearest_subdistrict_squad", "district_squad", "custodian"})
 SQUAD_TYPES = frozenset({"subdistrict", "lianwei", "advertising", "none"})
 MINUTES_PER_DAY = 24 * 60
 

@@ -71,6 +71,25 @@ def test_sea_point_has_a_district_but_no_cell(engine, city):
     assert o.district == city.layers["districts"]["code"].iloc[0] and o.cell is None and o.subdistrict is None
 
 
+def test_a_report_beyond_the_land_goes_to_the_nearest_subdistrict_of_its_district(engine, city):
+    # a pier or a beach: inside the district, outside its land; the routing table's "offshore" rule (data) names
+    # the squad of the district's nearest sub-district, and the trace says so
+    districts = city.layers["districts"]
+    sea = shapely.difference(districts.geometry.values[0], city.layers["land"].geometry.values[0])
+    p = shapely.point_on_surface(sea)
+    o = engine.resolve(p.x, p.y, "06036", NOON)
+    subs = city.layers["subdistricts"]
+    subs = subs[subs["district_code"] == o.district].to_crs(city.metric_crs)
+    here = gpd.GeoSeries([p], crs="EPSG:4326").to_crs(city.metric_crs).iloc[0]
+    nearest = subs.iloc[int(subs.distance(here).to_numpy().argmin())]["code"]
+    assert o.rule == "offshore" and o.squad == f"SQ{nearest}" and o.trace[-1].applies
+    assert "最近的街道" in o.trace[-1].zh
+    row = engine.resolve_many([p.x], [p.y], ["06036"], [NOON]).iloc[0]
+    assert row["squad"] == o.squad and engine.row_to_ownership(row) == o
+    # a department-only matter there stays with its department, as on land
+    assert engine.resolve(p.x, p.y, "06010", NOON).squad is None
+
+
 def test_outside_the_city_nothing(engine):
     o = engine.resolve(2.35, 48.85, "06010", NOON)
     assert (o.district, o.cell, o.squad) == (None, None, None)

@@ -69,6 +69,7 @@ def test_the_history_looks_like_a_city(engine, tmp_path):
     assert any(wf.deadline(c, UNTIL).overdue for c in open_)
     matters = {c.matter for c in cases}
     assert {"06010", "09006", "09005", "07001", "06001"} <= matters
+    assert all(c.cell and c.subdistrict for c in cases)  # no case in the sea: patrols report on land
     s.close()
 
 
