@@ -82,7 +82,8 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
             ),
             html.Footer(html.Div(id="wall-updated", className="updated"), className="wall-foot"),
         ],
-        className="page wall dark",
+        # a kiosk for the wall account only: a shift lead or dispatcher looking at the wall keeps the navigation
+        className="page wall dark" + (" kiosk" if user.role == "wall" else ""),
     )
 
 

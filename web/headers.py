@@ -11,6 +11,9 @@ import flask
 from layers.basemap import Basemap
 
 
+CACHEABLE = ("/assets/", "/_dash-component-suites/", "/api/", "/tiles/", "/_favicon")  # code, or data they scope
+
+
 def tile_origin(basemap: Basemap) -> str | None:
     """The origin an online basemap's tiles come from ({s} subdomains become a wildcard)."""
     if basemap.kind != "tiles" or not basemap.url:
@@ -54,4 +57,8 @@ def init(server: flask.Flask, script_hashes: Callable[[], Sequence[str]], basema
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if not flask.request.path.startswith(CACHEABLE):
+            # pages, layouts and callbacks hold a signed-in user's data: never kept, so Back after sign-out
+            # shows nothing of it
+            resp.headers["Cache-Control"] = "no-store"
         return resp

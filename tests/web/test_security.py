@@ -246,3 +246,22 @@ def test_the_layer_cache_stays_bounded(app):
     cache = app.server.config[KEY].layers._cache
     assert len(cache) <= 48
     assert ("districts", ("350203", "350206")) in cache and ("districts", ("350203", "350203")) not in cache
+
+
+def test_pages_with_a_users_data_are_not_kept_by_the_browser(app):
+    client = _client(app, "10.1.0.20")
+    sign_in(client, "dispatcher")
+    for path in ("/dispatch", "/_dash-layout", "/export/district/350203/cases.csv"):
+        r = client.get(path)
+        r.close()
+        assert r.headers["Cache-Control"] == "no-store", path  # Back after sign-out shows nothing
+    r = client.get("/assets/xiuhua.css")
+    r.close()
+    assert r.headers.get("Cache-Control") != "no-store"
+
+
+def test_an_account_without_a_page_is_told_so_and_not_left_signed_in(app):
+    client = _client(app, "10.1.0.21")
+    r = sign_in(client, "unit.CGJ")
+    assert r.status_code == 303 and "error=role" in r.headers["Location"]
+    assert client.get("/api/layers/districts.geojson").status_code == 401
