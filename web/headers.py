@@ -10,7 +10,6 @@ import flask
 
 from layers.basemap import Basemap
 
-
 CACHEABLE = ("/assets/", "/_dash-component-suites/", "/api/", "/tiles/", "/_favicon")  # code, or data they scope
 
 
