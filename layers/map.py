@@ -10,6 +10,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from geo.chinacoords import wgs84_to_gcj02
 from layers.basemap import Basemap
 from layers.cases import COMMON_MAP_PX, HEAT_CLASSES, MAX_MARK_SCALE
 
@@ -33,6 +34,7 @@ ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
     "storefront_zones": ("#f08c00", 0.35, 1),
 }
 ZONES_SHOWN = ("model_streets", "vendor_zones")  # checked in the layer control when a page opens
+STREET_ZOOM = 18  # where the map goes to show one incident: above the clusters' last zoom (17), single points
 assert len(HEAT_COLOURS) == HEAT_CLASSES
 
 
@@ -250,6 +252,15 @@ def heat_legend(scale: list[tuple[int, int]], t: Callable[[str], str]) -> list[A
         for low, c in scale
     ]
     return [html.Div(t("legend.hotspots"), className="legend-head"), html.Div(keys, className="heat-scale")]
+
+
+def fly_to(lon: float, lat: float, basemap: Basemap, zoom: float = STREET_ZOOM) -> dict[str, Any]:
+    """A map `viewport` that flies to a WGS84 point at street zoom (in GCJ-02 on a GCJ-02 basemap, where the
+    layers are drawn shifted)."""
+    if basemap.gcj02:
+        glon, glat = wgs84_to_gcj02([lon], [lat])
+        lon, lat = float(glon[0]), float(glat[0])
+    return {"center": [lat, lon], "zoom": min(zoom, basemap.max_zoom), "transition": "flyTo"}
 
 
 def parse_at(value: str | None) -> tuple[float, float, float] | None:

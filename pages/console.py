@@ -11,14 +11,15 @@ import dash
 import flask
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
 
-from layers.map import city_map, parse_at
+from dispatch.board import View
+from layers.map import city_map, fly_to, parse_at
 from pages import filters, maps
 from pages.filters import filter_bar
 from pages.shell import forbidden
 from store.errors import Conflict, StoreError
 from web import console, names
 from web.auth import Denied, require
-from web.i18n import language, t
+from web.i18n import error_text, language, t
 from web.mapview import map_props
 from web.services import services
 
@@ -28,10 +29,12 @@ TICK_MS = 15_000
 
 def layout(at: str | None = None, **_: Any) -> html.Div:
     try:
-        require("page.dispatch")
+        user = require("page.dispatch")
     except Denied as exc:
         return forbidden(exc)
     svc = services()
+    # the queue opens on the requests waiting for approval when there are any (unfiltered, as the page opens)
+    counts = console.tab_counts(console.queue(svc, user, View(), svc.workflow.clock()))
     return html.Div(
         [
             dcc.Interval(id="dispatch-tick", interval=TICK_MS),
@@ -44,20 +47,8 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
                     html.Div(
                         [
                             html.H3(t("dispatch.queue")),
-                            dash_table.DataTable(
-                                id="dispatch-queue",
-                                columns=[{"name": t(f"queue.{c}"), "id": c} for c in ("no", "state", "matter", "due")],
-                                page_size=18,
-                                style_as_list_view=True,
-                                cell_selectable=True,
-                                style_data_conditional=[
-                                    {
-                                        "if": {"filter_query": "{overdue} = true"},
-                                        "color": "#c0392b",
-                                        "fontWeight": "bold",
-                                    }
-                                ],
-                            ),
+                            queue_tabs(counts),
+                            queue_table(),
                         ],
                         className="queue",
                     ),
@@ -73,6 +64,64 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
             ),
         ],
         className="page console",
+    )
+
+
+def queue_tabs(counts: dict[str, int]) -> dcc.Tabs:
+    """A tab per kind of work (web.console.TABS), each labelled with how many cases it holds."""
+    return dcc.Tabs(
+        [
+            dcc.Tab(
+                label=tab_label(tab, n),
+                value=tab,
+                id=f"dispatch-tab-{tab}",
+                className="queue-tab",
+                selected_className="queue-tab selected",
+            )
+            for tab, n in counts.items()
+        ],
+        id="dispatch-tabs",
+        value=console.default_tab(counts),
+        className="queue-tabs",
+        parent_className="queue-tabs-wrap",
+    )
+
+
+def tab_label(tab: str, n: int) -> str:
+    return t(f"queue.tab.{tab}", n=n)
+
+
+def queue_table() -> dash_table.DataTable:
+    # a fixed layout: the case number and the deadline keep their width, the state and the matter share the rest
+    # and wrap inside it (long in English), so the queue never scrolls sideways and the deadline stays in sight
+    widths = {"no": "150px", "state": "21%", "matter": "auto", "due": "62px"}
+    return dash_table.DataTable(
+        id="dispatch-queue",
+        columns=[{"name": t(f"queue.{c}"), "id": c} for c in widths],
+        page_size=18,
+        page_current=0,
+        style_as_list_view=True,
+        cell_selectable=True,
+        style_table={"width": "100%", "overflowX": "hidden"},
+        css=[{"selector": "table", "rule": "table-layout: fixed; width: 100%;"}],
+        style_cell={
+            "whiteSpace": "normal",
+            "height": "auto",
+            "overflowWrap": "anywhere",
+            "textAlign": "left",
+            "padding": "3px 4px",
+        },
+        style_cell_conditional=[
+            *({"if": {"column_id": c}, "width": w} for c, w in widths.items() if w != "auto"),
+            {"if": {"column_id": "no"}, "overflowWrap": "normal"},  # a case number is never broken
+        ],
+        style_data_conditional=[
+            {
+                "if": {"filter_query": "{overdue} = true"},
+                "color": "#c0392b",
+                "fontWeight": "bold",
+            }
+        ],
     )
 
 
@@ -125,41 +174,63 @@ def _when(at: datetime | None) -> str:
 
 @callback(
     Output("dispatch-queue", "data"),
+    *[Output(f"dispatch-tab-{tab}", "label") for tab in console.TABS],
+    Output("dispatch-queue", "page_current"),
+    Output("dispatch-queue", "active_cell"),
+    Output("dispatch-queue", "selected_cells"),
     Input("dispatch-changed", "data"),
     Input("dispatch-tick", "n_intervals"),
+    Input("dispatch-tabs", "value"),
     *filters.inputs("dispatch"),
 )
-def refresh_queue(_changed: int, _tick: int | None, *values: Any) -> list[dict[str, Any]]:
+def refresh_queue(_changed: int, _tick: int | None, tab: Any, *values: Any) -> tuple[Any, ...]:
     user = require("page.dispatch")
     svc = services()
     rows = console.queue(svc, user, filters.view_of(*values), svc.workflow.clock())
-    return [
-        {
-            "id": r["id"],
-            "no": r["no"] + (" ⚡" if r["urgent"] else ""),
-            "state": t(f"state.{r['state']}"),
-            "matter": names.matter(r["matter"]),
-            "due": _when(r["due"]),
-            "overdue": r["overdue"],
-            "where": names.area("subdistricts", r["subdistrict"]),
-        }
-        for r in rows
-    ]
+    counts = console.tab_counts(rows)
+    shown = [queue_row(r) for r in rows if r["tab"] == tab]
+    # a new tab opens on its first page; a refresh leaves the dispatcher on the page they were reading
+    page = 0 if ctx.triggered_id == "dispatch-tabs" else dash.no_update
+    # the table keeps its active cell by position: when the rows change under it (another tab, an action), the
+    # cell is let go, or a click on the new row in that place would pick nothing
+    fresh = ctx.triggered_id in ("dispatch-tabs", "dispatch-changed")
+    cell, cells = (None, []) if fresh else (dash.no_update, dash.no_update)
+    return (shown, *(tab_label(k, n) for k, n in counts.items()), page, cell, cells)
+
+
+def queue_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "no": r["no"] + (" ⚡" if r["urgent"] else ""),
+        "state": t(f"state.{r['state']}"),
+        "matter": names.matter(r["matter"]),
+        "due": _when(r["due"]),
+        "overdue": r["overdue"],
+        "where": names.area("subdistricts", r["subdistrict"]),
+    }
 
 
 @callback(
     Output("dispatch-selected", "data"),
+    Output("dispatch-map", "viewport"),
     Input("dispatch-queue", "active_cell"),
     Input("dispatch-cases", "clickData"),
     prevent_initial_call=True,
 )
-def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[str, Any]:
-    require("page.dispatch")
+def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> tuple[Any, Any]:
+    user = require("page.dispatch")
     if ctx.triggered_id == "dispatch-queue" and cell and cell.get("row_id") is not None:
-        return {"id": whole(cell["row_id"])}
+        # picked in the queue: the map flies to the case, close enough that it stands alone (not in a hotspot
+        # or a cluster), where it wears the selected ring
+        case_id = whole(cell["row_id"])
+        try:
+            lon, lat = console.locate(services(), user, case_id)
+        except StoreError:
+            return {"id": case_id}, dash.no_update  # the panel says why
+        return {"id": case_id}, fly_to(lon, lat, services().basemap)
     props = (click or {}).get("properties") or {}
     if ctx.triggered_id == "dispatch-cases" and not props.get("cluster") and props.get("id") is not None:
-        return {"id": whole(props["id"])}
+        return {"id": whole(props["id"])}, dash.no_update  # picked on the map: it is in sight already
     raise dash.exceptions.PreventUpdate  # a click on a cluster zooms in; it selects nothing
 
 
@@ -170,6 +241,8 @@ def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[st
     Output("dispatch-unit", "options"),
     Output("dispatch-unit", "value"),
     Output("dispatch-version", "data"),
+    Output("dispatch-message", "children", allow_duplicate=True),
+    Output("dispatch-reason", "value"),
     Input("dispatch-selected", "data"),
     prevent_initial_call=True,
 )
@@ -177,23 +250,27 @@ def show(selected: dict[str, Any] | None) -> tuple[Any, ...]:
     user = require("page.dispatch")
     if not selected:
         raise dash.exceptions.PreventUpdate
+    # after an action (or a conflict) the panel reloads the same case: nothing is pre-selected, and the message
+    # about what happened stays; a case picked afresh clears the last message (a stale "select a case first")
+    after = isinstance(selected, dict) and "n" in selected
+    message = dash.no_update if after else None
+    reason = dash.no_update if after and selected.get("conflict") else ""
     try:
         p = console.panel(services(), user, selected_id(selected))
     except StoreError as exc:
-        return html.P(str(exc), className="error"), [], None, [], None, None
+        return html.P(error_text(exc), className="error"), [], None, [], None, None, message, reason
     actions = [{"label": t(f"action.{a}"), "value": a} for a in p.actions]
     units = [p.suggested, *p.alternatives] if p.suggested else list(p.alternatives)
     unit_options = [
         {"label": (t("dispatch.suggested") + " " if u == p.suggested else "") + names.squad(u), "value": u}
         for u in units
     ]
-    first = p.actions[0] if p.actions else None
-    return case_view(p), actions, first, unit_options, p.suggested, p.case.version
+    preselected = None if after else p.default_action
+    return case_view(p), actions, preselected, unit_options, p.suggested, p.case.version, message, reason
 
 
 def case_view(p: console.Panel) -> html.Div:
     c = p.case
-    lang = language()
     rows = [
         (t("case.no"), c.case_no),
         (t("case.state"), t(f"state.{c.state}")),
@@ -201,7 +278,7 @@ def case_view(p: console.Panel) -> html.Div:
         (t("case.source"), t(f"source.{c.source}")),
         (t("case.urgency"), t(f"urgency.{c.urgency}")),
         (t("case.reported"), _when(c.reported_at)),
-        (t("case.deadline"), _when(c.deadline_at)),
+        deadline_row(p.deadline),
         (t("table.district"), names.area("districts", c.district)),
         (t("table.subdistrict"), names.area("subdistricts", c.subdistrict)),
         (t("table.community"), names.area("communities", c.community)),
@@ -211,8 +288,6 @@ def case_view(p: console.Panel) -> html.Div:
         (t("case.assignee"), names.squad(c.assignee)),
         (t("case.description"), c.description),
     ]
-    trace = c.ownership.get("trace", [])
-    why = html.Ol([html.Li(step[lang], className="applies" if step["applies"] else "skipped") for step in trace])
     warn = (
         html.Div(t("dispatch.near_boundary", metres=f"{p.boundary_m:.0f}"), className="warning", id="dispatch-warning")
         if p.near_boundary
@@ -224,10 +299,53 @@ def case_view(p: console.Panel) -> html.Div:
             warn,
             html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]), className="facts"),
             html.H4(t("dispatch.why")),
-            why,
+            trace_view(c.ownership.get("trace", [])),
             html.P(t("dispatch.boundary", metres="—" if p.boundary_m is None else f"{p.boundary_m:.0f}")),
         ]
     )
+
+
+def deadline_row(d: Any) -> tuple[str, Any]:
+    """The deadline of the clock that runs now, named by its step (filing, dispatch, handling), with whether it
+    has passed or is paused; the unit's deadline when no clock runs."""
+    label = t(f"case.deadline_step.{d.step}") if d.step else t("case.deadline")
+    notes = [t("case.overdue")] if d.overdue else []
+    notes += [t("case.paused")] if d.paused else []
+    value = _when(d.deadline_at) + "".join(t("case.note", note=n) for n in notes)
+    return label, html.Span(value, id="dispatch-deadline", className="overdue" if d.overdue else None)
+
+
+def trace_view(trace: list[dict[str, Any]]) -> html.Div:
+    """Why this owner: the deciding rule first, by name and in words; the rules that did not apply folded below,
+    each by name with why not."""
+    lang = language()
+    svc = services()
+    decided, skipped = console.decision(trace)
+    if decided is None:
+        head = html.P(t("dispatch.no_rule"), className="rule applies", id="dispatch-rule")
+    else:
+        name = console.rule_name(svc, decided["rule"], lang)
+        reason = decided[lang]
+        words = reason if reason.startswith(name) else t("dispatch.rule", rule=name, reason=reason)
+        head = html.P(words, className="rule applies", id="dispatch-rule")
+    if not skipped:
+        return html.Div(head, className="trace")
+    folded = html.Details(
+        [
+            html.Summary(t("dispatch.skipped", n=len(skipped))),
+            html.Ol(
+                [
+                    html.Li(
+                        [html.Span(console.rule_name(svc, s["rule"], lang), className="rule-name"), " — ", s[lang]],
+                        className="skipped",
+                    )
+                    for s in skipped
+                ]
+            ),
+        ],
+        id="dispatch-skipped",
+    )
+    return html.Div([head, folded], className="trace")
 
 
 @callback(
@@ -255,7 +373,7 @@ def submit(_n: int, selected: Any, action: Any, unit: Any, reason: Any, changed:
         return (
             html.P(t("dispatch.conflict", detail=str(exc)), className="error conflict"),
             changed + 1,
-            {"id": case_id, "n": changed + 1},
+            {"id": case_id, "n": changed + 1, "conflict": True},
         )
     except StoreError as exc:
         return html.P(str(exc), className="error"), dash.no_update, dash.no_update
