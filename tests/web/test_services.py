@@ -98,10 +98,14 @@ def test_queue_panel_and_actions(svc):
     dispatcher = svc.store.get_user("dispatcher")
     rows = console.queue(svc, dispatcher, View(), svc.workflow.clock())
     assert rows and all(r["state"] in console.QUEUE_STATES for r in rows)
-    filed = [r for r in rows if r["state"] == "filed"]
-    assert rows[: len(filed)] == filed  # waiting for dispatch first
-    dues = [r["due"] for r in filed if r["due"] is not None]
-    assert dues == sorted(dues)
+    # by tab (requests to approve, then cases to dispatch, then parked ones), each by deadline
+    tabs = [r["tab"] for r in rows]
+    assert tabs == sorted(tabs, key=list(console.TABS).index)
+    assert all(console.TAB_OF[r["state"]] == r["tab"] for r in rows)
+    for tab in console.TABS:
+        dues = [r["due"] for r in rows if r["tab"] == tab and r["due"] is not None]
+        assert dues == sorted(dues)
+    assert console.tab_counts(rows) == {tab: tabs.count(tab) for tab in console.TABS}
     filed = next(r for r in rows if r["state"] == "filed")
     p = console.panel(svc, dispatcher, filed["id"])
     assert p.actions[0] == "dispatch" and "urge" in p.actions
