@@ -1,25 +1,27 @@
-"""/dispatch: the dispatch console. The queue sorted by deadline; select a case on the map or in the queue to
-see its owners and why, a warning near a boundary, the suggested squad and alternatives; act with a reason.
-The queue and the map update at once after an action; a conflict is said plainly."""
+"""/dispatch: the dispatch console. The queue in tabs (to approve, to dispatch, parked), each by deadline; select
+a case in the queue (the map flies to it) or on the map to see its owners and why, a warning near a boundary,
+the suggested squad and alternatives; act with a reason. The queue and the map update at once after an action;
+a conflict is said plainly."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import dash
 import flask
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
 from dispatch.board import View
 from layers.map import city_map, fly_to, parse_at
 from pages import filters, maps
+from pages.case_panel import case_view
 from pages.filters import filter_bar
+from pages.queue import queue_row, queue_table, queue_tabs, tab_label
 from pages.shell import forbidden
 from store.errors import Conflict, StoreError
 from web import console, names
 from web.auth import Denied, require
-from web.i18n import error_text, language, t
+from web.i18n import error_text, t
 from web.mapview import map_props
 from web.services import services
 
@@ -67,64 +69,6 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
     )
 
 
-def queue_tabs(counts: dict[str, int]) -> dcc.Tabs:
-    """A tab per kind of work (web.console.TABS), each labelled with how many cases it holds."""
-    return dcc.Tabs(
-        [
-            dcc.Tab(
-                label=tab_label(tab, n),
-                value=tab,
-                id=f"dispatch-tab-{tab}",
-                className="queue-tab",
-                selected_className="queue-tab selected",
-            )
-            for tab, n in counts.items()
-        ],
-        id="dispatch-tabs",
-        value=console.default_tab(counts),
-        className="queue-tabs",
-        parent_className="queue-tabs-wrap",
-    )
-
-
-def tab_label(tab: str, n: int) -> str:
-    return t(f"queue.tab.{tab}", n=n)
-
-
-def queue_table() -> dash_table.DataTable:
-    # a fixed layout: the case number and the deadline keep their width, the state and the matter share the rest
-    # and wrap inside it (long in English), so the queue never scrolls sideways and the deadline stays in sight
-    widths = {"no": "150px", "state": "21%", "matter": "auto", "due": "62px"}
-    return dash_table.DataTable(
-        id="dispatch-queue",
-        columns=[{"name": t(f"queue.{c}"), "id": c} for c in widths],
-        page_size=18,
-        page_current=0,
-        style_as_list_view=True,
-        cell_selectable=True,
-        style_table={"width": "100%", "overflowX": "hidden"},
-        css=[{"selector": "table", "rule": "table-layout: fixed; width: 100%;"}],
-        style_cell={
-            "whiteSpace": "normal",
-            "height": "auto",
-            "overflowWrap": "anywhere",
-            "textAlign": "left",
-            "padding": "3px 4px",
-        },
-        style_cell_conditional=[
-            *({"if": {"column_id": c}, "width": w} for c, w in widths.items() if w != "auto"),
-            {"if": {"column_id": "no"}, "overflowWrap": "normal"},  # a case number is never broken
-        ],
-        style_data_conditional=[
-            {
-                "if": {"filter_query": "{overdue} = true"},
-                "color": "#c0392b",
-                "fontWeight": "bold",
-            }
-        ],
-    )
-
-
 def action_form() -> html.Div:
     return html.Div(
         [
@@ -168,10 +112,6 @@ def text(value: Any) -> str:
     return value
 
 
-def _when(at: datetime | None) -> str:
-    return "—" if at is None else f"{at.astimezone(services().workflow.calendar.tz):%m-%d %H:%M}"
-
-
 @callback(
     Output("dispatch-queue", "data"),
     *[Output(f"dispatch-tab-{tab}", "label") for tab in console.TABS],
@@ -196,18 +136,6 @@ def refresh_queue(_changed: int, _tick: int | None, tab: Any, *values: Any) -> t
     fresh = ctx.triggered_id in ("dispatch-tabs", "dispatch-changed")
     cell, cells = (None, []) if fresh else (dash.no_update, dash.no_update)
     return (shown, *(tab_label(k, n) for k, n in counts.items()), page, cell, cells)
-
-
-def queue_row(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": r["id"],
-        "no": r["no"] + (" ⚡" if r["urgent"] else ""),
-        "state": t(f"state.{r['state']}"),
-        "matter": names.matter(r["matter"]),
-        "due": _when(r["due"]),
-        "overdue": r["overdue"],
-        "where": names.area("subdistricts", r["subdistrict"]),
-    }
 
 
 @callback(
@@ -267,85 +195,6 @@ def show(selected: dict[str, Any] | None) -> tuple[Any, ...]:
     ]
     preselected = None if after else p.default_action
     return case_view(p), actions, preselected, unit_options, p.suggested, p.case.version, message, reason
-
-
-def case_view(p: console.Panel) -> html.Div:
-    c = p.case
-    rows = [
-        (t("case.no"), c.case_no),
-        (t("case.state"), t(f"state.{c.state}")),
-        (t("case.matter"), names.matter(c.matter)),
-        (t("case.source"), t(f"source.{c.source}")),
-        (t("case.urgency"), t(f"urgency.{c.urgency}")),
-        (t("case.reported"), _when(c.reported_at)),
-        deadline_row(p.deadline),
-        (t("table.district"), names.area("districts", c.district)),
-        (t("table.subdistrict"), names.area("subdistricts", c.subdistrict)),
-        (t("table.community"), names.area("communities", c.community)),
-        (t("table.cell"), c.cell or "—"),
-        (t("case.squad"), names.squad(c.squad)),
-        (t("case.lead"), names.department(c.lead_department)),
-        (t("case.assignee"), names.squad(c.assignee)),
-        (t("case.description"), c.description),
-    ]
-    warn = (
-        html.Div(t("dispatch.near_boundary", metres=f"{p.boundary_m:.0f}"), className="warning", id="dispatch-warning")
-        if p.near_boundary
-        else None
-    )
-    return html.Div(
-        [
-            html.H3(c.case_no, id="dispatch-case-no"),
-            warn,
-            html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]), className="facts"),
-            html.H4(t("dispatch.why")),
-            trace_view(c.ownership.get("trace", [])),
-            html.P(t("dispatch.boundary", metres="—" if p.boundary_m is None else f"{p.boundary_m:.0f}")),
-        ]
-    )
-
-
-def deadline_row(d: Any) -> tuple[str, Any]:
-    """The deadline of the clock that runs now, named by its step (filing, dispatch, handling), with whether it
-    has passed or is paused; the unit's deadline when no clock runs."""
-    label = t(f"case.deadline_step.{d.step}") if d.step else t("case.deadline")
-    notes = [t("case.overdue")] if d.overdue else []
-    notes += [t("case.paused")] if d.paused else []
-    value = _when(d.deadline_at) + "".join(t("case.note", note=n) for n in notes)
-    return label, html.Span(value, id="dispatch-deadline", className="overdue" if d.overdue else None)
-
-
-def trace_view(trace: list[dict[str, Any]]) -> html.Div:
-    """Why this owner: the deciding rule first, by name and in words; the rules that did not apply folded below,
-    each by name with why not."""
-    lang = language()
-    svc = services()
-    decided, skipped = console.decision(trace)
-    if decided is None:
-        head = html.P(t("dispatch.no_rule"), className="rule applies", id="dispatch-rule")
-    else:
-        name = console.rule_name(svc, decided["rule"], lang)
-        reason = decided[lang]
-        words = reason if reason.startswith(name) else t("dispatch.rule", rule=name, reason=reason)
-        head = html.P(words, className="rule applies", id="dispatch-rule")
-    if not skipped:
-        return html.Div(head, className="trace")
-    folded = html.Details(
-        [
-            html.Summary(t("dispatch.skipped", n=len(skipped))),
-            html.Ol(
-                [
-                    html.Li(
-                        [html.Span(console.rule_name(svc, s["rule"], lang), className="rule-name"), " — ", s[lang]],
-                        className="skipped",
-                    )
-                    for s in skipped
-                ]
-            ),
-        ],
-        id="dispatch-skipped",
-    )
-    return html.Div([head, folded], className="trace")
 
 
 @callback(
