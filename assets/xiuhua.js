@@ -1,15 +1,13 @@
 /* Style and marker functions for dash-leaflet, in one namespace (window.xiuhua). Data and colours come in
    `hideout` (layers/map.py decides the colours), which dash-leaflet passes as the last argument, `context`. */
 window.xiuhua = (function () {
-    const METRIC_RAMP = {open: ["#fff5eb", "#fd8d3c", "#a63603"], overdue: ["#fff5f0", "#fb6a4a", "#99000d"],
-                         repeat: ["#f2f0f7", "#9e9ac8", "#54278f"]};
     function mix(a, b, f) {
         const pa = parseInt(a.slice(1), 16), pb = parseInt(b.slice(1), 16);
         const c = [16, 8, 0].map(s => Math.round(((pa >> s) & 255) * (1 - f) + ((pb >> s) & 255) * f));
         return "#" + c.map(v => v.toString(16).padStart(2, "0")).join("");
     }
-    function ramp(metric, f) {
-        const r = METRIC_RAMP[metric] || METRIC_RAMP.open;
+    // the metric's ramp (low, middle, high) comes in the hideout from layers/map.py, as the legend's swatch does
+    function ramp(r, f) {
         return f < 0.5 ? mix(r[0], r[1], f * 2) : mix(r[1], r[2], (f - 0.5) * 2);
     }
     // GCJ-02 (the offset Chinese basemaps are drawn in) from WGS84, for display only; the server shifts back.
@@ -80,7 +78,24 @@ window.xiuhua = (function () {
     return {
         gcj: gcj,
         toLatLng: function (coords) { const g = gcj(coords[0], coords[1]); return L.latLng(g[1], g[0]); },
-        landStyle: function () { return {color: "#b9b2a3", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1}; },
+        // the land of the districts outside a scoped user's view comes as one outline (`other`): grey land
+        landStyle: function (feature) {
+            return feature.properties.other ? {color: "#c4c2bd", weight: 0.6, fillColor: "#e4e2de", fillOpacity: 1}
+                : {color: "#b9b2a3", weight: 0.6, fillColor: "#f3efe6", fillOpacity: 1};
+        },
+        // a place name or a cell's code, centred on its point, in a pane above the areas that clicks pass through
+        label: function (feature, latlng, context) {
+            const map = context.map;
+            if (!map.getPane("labels")) {
+                const pane = map.createPane("labels");
+                pane.style.zIndex = 450;
+                pane.style.pointerEvents = "none";
+            }
+            const text = document.createElement("span");
+            text.textContent = feature.properties.text;  // text, never HTML
+            const icon = L.divIcon({html: text, className: "map-label label-" + context.hideout.kind, iconSize: null});
+            return L.marker(latlng, {icon: icon, pane: "labels", interactive: false, keyboard: false});
+        },
         lineStyle: function () { return {color: "#5c5470", weight: 2, fill: false, dashArray: "6 4"}; },
         zoneStyle: function (feature, context) {
             const h = context.hideout;
@@ -91,7 +106,7 @@ window.xiuhua = (function () {
             const c = (h.counts || {})[feature.properties.code];
             const v = c ? (h.metric === "overdue" ? c[1] : c[0]) : 0;
             const f = Math.min(1, v / (h.max || 1));
-            return {color: "#6b6a80", weight: 0.7, fillColor: v ? ramp(h.metric, Math.sqrt(f)) : "#ffffff",
+            return {color: "#6b6a80", weight: 0.7, fillColor: v ? ramp(h.ramp, Math.sqrt(f)) : "#ffffff",
                     fillOpacity: v ? 0.65 : 0.05};
         },
         caseStyle: caseStyle,

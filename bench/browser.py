@@ -120,9 +120,12 @@ def sign_in(driver: Any, base: str, username: str, password: str, then: str = ""
 
 
 def wait_for(driver: Any, condition: Any, timeout_s: float = 20) -> Any:
+    """Poll `condition` until it is true; an element that React replaced while it was read counts as not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout_s, poll_frequency=0.2).until(condition)
+    wait = WebDriverWait(driver, timeout_s, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(condition)
 
 
 def network(driver: Any) -> list[dict[str, Any]]:

@@ -235,7 +235,10 @@ def _submit_output(port: int, cookie: str) -> str:
     conn.request("GET", "/_dash-dependencies", headers={"Cookie": cookie})
     deps = json.loads(conn.getresponse().read())
     conn.close()
-    return str(next(d["output"] for d in deps if "dispatch-message.children" in d["output"]))
+    submit = ({"id": "dispatch-submit", "property": "n_clicks"},)
+    return str(
+        next(d["output"] for d in deps if "dispatch-message.children" in d["output"] and d["inputs"] == list(submit))
+    )
 
 
 def _dispatch_body(output: str, case_id: int, version: int) -> dict[str, Any]:

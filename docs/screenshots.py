@@ -58,6 +58,8 @@ def main() -> None:
             if click:
                 wait_for(d, lambda drv, sel=click: drv.find_elements(By.CSS_SELECTOR, sel), 60)[0].click()
                 wait_for(d, lambda drv: drv.find_elements(By.ID, "dispatch-case-no"), 30)
+                # the map flies to the picked case: shoot once it is drawn there, ringed
+                wait_for(d, lambda drv: drv.find_elements(By.CSS_SELECTOR, "path.case-marker.selected"), 60)
             shoot(d, name, ready)
         d.delete_all_cookies()
         set_viewport(d, 3840, 2160)

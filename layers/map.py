@@ -10,6 +10,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from geo.chinacoords import wgs84_to_gcj02
 from geo.registry import LAYERS
 from layers.basemap import Basemap
 from layers.cases import COMMON_MAP_PX, HEAT_CLASSES, MAX_MARK_SCALE
@@ -20,6 +21,12 @@ SYNTHETIC = "synthetic"
 STAGE_COLOURS = {"waiting": "#f59f00", "working": "#1c7ed6", "parked": "#868e96", "checking": "#37b24d"}
 SCALE = {"px": COMMON_MAP_PX, "most": MAX_MARK_SCALE}  # marks grow on taller maps, as hotspot bins do (layers.cases)
 MARKER = {"stages": STAGE_COLOURS, "overdue": "#e03131", "selected": "#111111", "edge": "#ffffff", **SCALE}
+# the choropleth's ramp per metric (low, middle, high), for the areas' style and the legend's swatch
+METRIC_RAMPS = {
+    "open": ("#fff5eb", "#fd8d3c", "#a63603"),
+    "overdue": ("#fff5f0", "#fb6a4a", "#99000d"),
+    "repeat": ("#f2f0f7", "#9e9ac8", "#54278f"),
+}
 HEAT_COLOURS = ("#ffe066", "#ffa94d", "#f76707", "#e03131", "#a61e4d")  # yellow to deep red: more incidents
 ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
     "squads": ("#7048e8", 0.02, 1),
@@ -29,6 +36,7 @@ ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
 }
 ZONES_SHOWN = ("model_streets", "vendor_zones")  # checked in the layer control when a page opens
 assert set(ZONE_STYLES) == {n for n, layer in LAYERS.items() if layer.overlay}, "geo/registry's overlays need a style"
+STREET_ZOOM = 18  # where the map goes to show one incident: above the clusters' last zoom (17), single points
 assert len(HEAT_COLOURS) == HEAT_CLASSES
 
 
@@ -74,7 +82,7 @@ def city_map(
                 maxZoom=basemap.max_zoom,
             )
         ]
-    hideout = {"counts": {}, "metric": metric, "max": 1}
+    hideout = area_hideout({}, metric)
     overlays = [
         dl.Overlay(
             geo("areas", "areaStyle", hideout=hideout, attribution=synthetic_note), name=t("map.areas"), checked=True
@@ -95,6 +103,21 @@ def city_map(
             )
             for n in ZONE_STYLES
         ]
+    # names of sub-districts and communities, and cells' codes, by viewport (web.mapview.label_level): text in a
+    # pane of its own above the areas, which lets every click through to the incidents and areas below
+    overlays += [
+        dl.Overlay(
+            dl.GeoJSON(
+                id=f"{prefix}-labels",
+                pointToLayer=js("label"),
+                hideout={"kind": None},
+                interactive=False,
+                **({"coordsToLatLng": coords} if coords else {}),
+            ),
+            name=t("map.labels"),
+            checked=True,
+        )
+    ]
     # Leaflet's GeoJSON restyles every marker that pointToLayer made with the layer's `style` (and dash-leaflet
     # gives clustered layers a grey default style), so the markers' style function must be the layer's style
     overlays += [
@@ -153,6 +176,21 @@ def mercator_middle(lat0: float, lat1: float) -> float:
     return math.degrees(2 * math.atan(math.exp((y(lat0) + y(lat1)) / 2)) - math.pi / 2)
 
 
+def area_hideout(counts: dict[str, Any], metric: str, top: int = 1) -> dict[str, Any]:
+    """What the areas' style function needs: the counts per area, the metric (which count), its ramp, the top."""
+    ramp = METRIC_RAMPS.get(metric, METRIC_RAMPS["open"])
+    return {"counts": counts, "metric": metric, "max": max(top, 1), "ramp": ramp}
+
+
+def metric_key(metric: str, t: Callable[[str], str]) -> list[Any]:
+    """The legend's key for the choropleth: the metric's ramp and its name."""
+    ramp = METRIC_RAMPS.get(metric, METRIC_RAMPS["open"])
+    return [
+        html.Span(className="swatch", style={"background": f"linear-gradient(90deg, {', '.join(ramp)})"}),
+        html.Span(t(f"legend.metric.{metric}"), className="legend-label"),
+    ]
+
+
 def zone_hideout(layer: str) -> dict[str, Any]:
     colour, fill, weight = ZONE_STYLES[layer]
     return {"layer": layer, "color": colour, "fill": fill, "weight": weight}
@@ -183,7 +221,7 @@ def legend(prefix: str, t: Callable[[str], str], metric: str, zones: bool) -> ht
     areas = [
         html.Div(id=f"{prefix}-legend-heat", className="legend-heat"),
         html.Div(t("legend.areas"), className="legend-head"),
-        row(html.Span(className="swatch"), t(f"legend.metric.{metric}"), id=f"{prefix}-legend-metric"),
+        html.Div(metric_key(metric, t), className="legend-row", id=f"{prefix}-legend-metric"),
         row(html.Span(className="line-district"), t("map.districts")),
     ]
     if zones:
@@ -216,6 +254,15 @@ def heat_legend(scale: list[tuple[int, int]], t: Callable[[str], str]) -> list[A
         for low, c in scale
     ]
     return [html.Div(t("legend.hotspots"), className="legend-head"), html.Div(keys, className="heat-scale")]
+
+
+def fly_to(lon: float, lat: float, basemap: Basemap, zoom: float = STREET_ZOOM) -> dict[str, Any]:
+    """A map `viewport` that flies to a WGS84 point at street zoom (in GCJ-02 on a GCJ-02 basemap, where the
+    layers are drawn shifted)."""
+    if basemap.gcj02:
+        glon, glat = wgs84_to_gcj02([lon], [lat])
+        lon, lat = float(glon[0]), float(glat[0])
+    return {"center": [lat, lon], "zoom": min(zoom, basemap.max_zoom), "transition": "flyTo"}
 
 
 def parse_at(value: str | None) -> tuple[float, float, float] | None:

@@ -1,24 +1,27 @@
-"""/dispatch: the dispatch console. The queue sorted by deadline; select a case on the map or in the queue to
-see its owners and why, a warning near a boundary, the suggested squad and alternatives; act with a reason.
-The queue and the map update at once after an action; a conflict is said plainly."""
+"""/dispatch: the dispatch console. The queue in tabs (to approve, to dispatch, parked), each by deadline; select
+a case in the queue (the map flies to it) or on the map to see its owners and why, a warning near a boundary,
+the suggested squad and alternatives; act with a reason. The queue and the map update at once after an action;
+a conflict is said plainly."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import dash
 import flask
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
-from layers.map import city_map, parse_at
+from dispatch.board import View
+from layers.map import city_map, fly_to, parse_at
 from pages import filters, maps
+from pages.case_panel import case_view
 from pages.filters import filter_bar
+from pages.queue import queue_row, queue_table, queue_tabs, tab_label
 from pages.shell import forbidden
 from store.errors import Conflict, StoreError
 from web import console, names
 from web.auth import Denied, require
-from web.i18n import error_text, language, t
+from web.i18n import error_text, t
 from web.mapview import map_props
 from web.services import services
 
@@ -28,10 +31,12 @@ TICK_MS = 15_000
 
 def layout(at: str | None = None, **_: Any) -> html.Div:
     try:
-        require("page.dispatch")
+        user = require("page.dispatch")
     except Denied as exc:
         return forbidden(exc)
     svc = services()
+    # the queue opens on the requests waiting for approval when there are any (unfiltered, as the page opens)
+    counts = console.tab_counts(console.queue(svc, user, View(), svc.workflow.clock()))
     return html.Div(
         [
             dcc.Interval(id="dispatch-tick", interval=TICK_MS),
@@ -44,20 +49,8 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
                     html.Div(
                         [
                             html.H3(t("dispatch.queue")),
-                            dash_table.DataTable(
-                                id="dispatch-queue",
-                                columns=[{"name": t(f"queue.{c}"), "id": c} for c in ("no", "state", "matter", "due")],
-                                page_size=18,
-                                style_as_list_view=True,
-                                cell_selectable=True,
-                                style_data_conditional=[
-                                    {
-                                        "if": {"filter_query": "{overdue} = true"},
-                                        "color": "#c0392b",
-                                        "fontWeight": "bold",
-                                    }
-                                ],
-                            ),
+                            queue_tabs(counts),
+                            queue_table(),
                         ],
                         className="queue",
                     ),
@@ -119,47 +112,53 @@ def text(value: Any) -> str:
     return value
 
 
-def _when(at: datetime | None) -> str:
-    return "—" if at is None else f"{at.astimezone(services().workflow.calendar.tz):%m-%d %H:%M}"
-
-
 @callback(
     Output("dispatch-queue", "data"),
+    *[Output(f"dispatch-tab-{tab}", "label") for tab in console.TABS],
+    Output("dispatch-queue", "page_current"),
+    Output("dispatch-queue", "active_cell"),
+    Output("dispatch-queue", "selected_cells"),
     Input("dispatch-changed", "data"),
     Input("dispatch-tick", "n_intervals"),
+    Input("dispatch-tabs", "value"),
     *filters.inputs("dispatch"),
 )
-def refresh_queue(_changed: int, _tick: int | None, *values: Any) -> list[dict[str, Any]]:
+def refresh_queue(_changed: int, _tick: int | None, tab: Any, *values: Any) -> tuple[Any, ...]:
     user = require("page.dispatch")
     svc = services()
     rows = console.queue(svc, user, filters.view_of(*values), svc.workflow.clock())
-    return [
-        {
-            "id": r["id"],
-            "no": r["no"] + (" ⚡" if r["urgent"] else ""),
-            "state": t(f"state.{r['state']}"),
-            "matter": names.matter(r["matter"]),
-            "due": _when(r["due"]),
-            "overdue": r["overdue"],
-            "where": names.area("subdistricts", r["subdistrict"]),
-        }
-        for r in rows
-    ]
+    counts = console.tab_counts(rows)
+    shown = [queue_row(r) for r in rows if r["tab"] == tab]
+    # a new tab opens on its first page; a refresh leaves the dispatcher on the page they were reading
+    page = 0 if ctx.triggered_id == "dispatch-tabs" else dash.no_update
+    # the table keeps its active cell by position: when the rows change under it (another tab, an action), the
+    # cell is let go, or a click on the new row in that place would pick nothing
+    fresh = ctx.triggered_id in ("dispatch-tabs", "dispatch-changed")
+    cell, cells = (None, []) if fresh else (dash.no_update, dash.no_update)
+    return (shown, *(tab_label(k, n) for k, n in counts.items()), page, cell, cells)
 
 
 @callback(
     Output("dispatch-selected", "data"),
+    Output("dispatch-map", "viewport"),
     Input("dispatch-queue", "active_cell"),
     Input("dispatch-cases", "clickData"),
     prevent_initial_call=True,
 )
-def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[str, Any]:
-    require("page.dispatch")
+def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> tuple[Any, Any]:
+    user = require("page.dispatch")
     if ctx.triggered_id == "dispatch-queue" and cell and cell.get("row_id") is not None:
-        return {"id": whole(cell["row_id"])}
+        # picked in the queue: the map flies to the case, close enough that it stands alone (not in a hotspot
+        # or a cluster), where it wears the selected ring
+        case_id = whole(cell["row_id"])
+        try:
+            lon, lat = console.locate(services(), user, case_id)
+        except StoreError:
+            return {"id": case_id}, dash.no_update  # the panel says why
+        return {"id": case_id}, fly_to(lon, lat, services().basemap)
     props = (click or {}).get("properties") or {}
     if ctx.triggered_id == "dispatch-cases" and not props.get("cluster") and props.get("id") is not None:
-        return {"id": whole(props["id"])}
+        return {"id": whole(props["id"])}, dash.no_update  # picked on the map: it is in sight already
     raise dash.exceptions.PreventUpdate  # a click on a cluster zooms in; it selects nothing
 
 
@@ -170,6 +169,8 @@ def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> dict[st
     Output("dispatch-unit", "options"),
     Output("dispatch-unit", "value"),
     Output("dispatch-version", "data"),
+    Output("dispatch-message", "children", allow_duplicate=True),
+    Output("dispatch-reason", "value"),
     Input("dispatch-selected", "data"),
     prevent_initial_call=True,
 )
@@ -177,57 +178,23 @@ def show(selected: dict[str, Any] | None) -> tuple[Any, ...]:
     user = require("page.dispatch")
     if not selected:
         raise dash.exceptions.PreventUpdate
+    # after an action (or a conflict) the panel reloads the same case: nothing is pre-selected, and the message
+    # about what happened stays; a case picked afresh clears the last message (a stale "select a case first")
+    after = isinstance(selected, dict) and "n" in selected
+    message = dash.no_update if after else None
+    reason = dash.no_update if after and selected.get("conflict") else ""
     try:
         p = console.panel(services(), user, selected_id(selected))
     except StoreError as exc:
-        return html.P(error_text(exc), className="error"), [], None, [], None, None
+        return html.P(error_text(exc), className="error"), [], None, [], None, None, message, reason
     actions = [{"label": t(f"action.{a}"), "value": a} for a in p.actions]
     units = [p.suggested, *p.alternatives] if p.suggested else list(p.alternatives)
     unit_options = [
         {"label": (t("dispatch.suggested") + " " if u == p.suggested else "") + names.squad(u), "value": u}
         for u in units
     ]
-    first = p.actions[0] if p.actions else None
-    return case_view(p), actions, first, unit_options, p.suggested, p.case.version
-
-
-def case_view(p: console.Panel) -> html.Div:
-    c = p.case
-    lang = language()
-    rows = [
-        (t("case.no"), c.case_no),
-        (t("case.state"), t(f"state.{c.state}")),
-        (t("case.matter"), names.matter(c.matter)),
-        (t("case.source"), t(f"source.{c.source}")),
-        (t("case.urgency"), t(f"urgency.{c.urgency}")),
-        (t("case.reported"), _when(c.reported_at)),
-        (t("case.deadline"), _when(c.deadline_at)),
-        (t("table.district"), names.area("districts", c.district)),
-        (t("table.subdistrict"), names.area("subdistricts", c.subdistrict)),
-        (t("table.community"), names.area("communities", c.community)),
-        (t("table.cell"), c.cell or "—"),
-        (t("case.squad"), names.squad(c.squad)),
-        (t("case.lead"), names.department(c.lead_department)),
-        (t("case.assignee"), names.squad(c.assignee)),
-        (t("case.description"), c.description),
-    ]
-    trace = c.ownership.get("trace", [])
-    why = html.Ol([html.Li(step[lang], className="applies" if step["applies"] else "skipped") for step in trace])
-    warn = (
-        html.Div(t("dispatch.near_boundary", metres=f"{p.boundary_m:.0f}"), className="warning", id="dispatch-warning")
-        if p.near_boundary
-        else None
-    )
-    return html.Div(
-        [
-            html.H3(c.case_no, id="dispatch-case-no"),
-            warn,
-            html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]), className="facts"),
-            html.H4(t("dispatch.why")),
-            why,
-            html.P(t("dispatch.boundary", metres="—" if p.boundary_m is None else f"{p.boundary_m:.0f}")),
-        ]
-    )
+    preselected = None if after else p.default_action
+    return case_view(p), actions, preselected, unit_options, p.suggested, p.case.version, message, reason
 
 
 @callback(
@@ -255,7 +222,7 @@ def submit(_n: int, selected: Any, action: Any, unit: Any, reason: Any, changed:
         return (
             html.P(t("dispatch.conflict", detail=error_text(exc)), className="error conflict"),
             changed + 1,
-            {"id": case_id, "n": changed + 1},
+            {"id": case_id, "n": changed + 1, "conflict": True},
         )
     except StoreError as exc:
         return html.P(error_text(exc), className="error"), dash.no_update, dash.no_update

@@ -10,14 +10,14 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dispatch.board import View
 from dispatch.stats import Figures
-from layers.map import city_map, parse_at
+from layers.map import city_map, metric_key, parse_at
 from pages import maps
 from pages.shell import forbidden
 from web import names
 from web.auth import Denied, require
 from web.i18n import t
 from web.mapview import map_props
-from web.review import PERIODS, cell_cases, review
+from web.review import PERIODS, cell_cases, period_days, review
 from web.services import services
 
 dash.register_page(__name__, path_template="/district/<code>", title="Xiuhua · district")
@@ -101,10 +101,16 @@ def _rate(v: float | None) -> str:
     return "—" if v is None else f"{v:.1%}"
 
 
-def _table(rows: list[tuple[str, Figures]], name: Any) -> html.Table:
-    head = html.Tr(
-        [html.Th(t(k)) for k in ("table.unit", "kpi.reported", "kpi.closed", "kpi.open", "kpi.overdue", "kpi.on_time")]
-    )
+FIGURES = ("reported", "closed", "open", "overdue", "on_time")
+
+
+def figure_label(key: str, period: str) -> str:
+    """A figure's name: counts over the period say which period; open and overdue are counted now."""
+    return t(f"review.{key}", days=period_days(period))
+
+
+def _table(rows: list[tuple[str, Figures]], name: Any, period: str) -> html.Table:
+    head = html.Tr([html.Th(t("table.unit")), *(html.Th(figure_label(k, period)) for k in FIGURES)])
     body = [
         html.Tr(
             [
@@ -137,7 +143,7 @@ def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...
         html.Div(
             [
                 html.Div(str(v), className="kpi-value", id=f"district-kpi-{k}"),
-                html.Div(t(f"kpi.{k}"), className="kpi-label"),
+                html.Div(figure_label(k, period), className="kpi-label", id=f"district-kpi-{k}-label"),
             ],
             className="kpi",
         )
@@ -149,7 +155,18 @@ def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...
             ("on_time", _rate(f.on_time_rate)),
         )
     ]
-    return kpis, _table(r.squads, names.squad), _table(r.departments, names.department)
+    return kpis, _table(r.squads, names.squad, period), _table(r.departments, names.department, period)
+
+
+@callback(
+    Output("district-legend-metric", "children"),
+    Input("district-metric", "value"),
+    State("district-code", "data"),
+)
+def legend_metric(metric: str, code: str) -> list[Any]:
+    """The legend names the metric the map shows (and shows its ramp)."""
+    require("page.district", code)
+    return metric_key(metric if metric in METRICS else "open", t)
 
 
 @callback(

@@ -16,6 +16,8 @@ FIELDS = (
     ("cells", "hideout", "cells_hideout"),
     ("cases", "data", "cases"),
     ("hotspots", "data", "hotspots"),
+    ("labels", "data", "labels"),
+    ("labels", "hideout", "labels_hideout"),
 )
 EMPTY = {"type": "FeatureCollection", "features": []}
 

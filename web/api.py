@@ -41,7 +41,9 @@ def layer(name: str) -> flask.Response:
     if name not in STATIC:
         return flask.Response(f"no layer {name!r}; layers: {', '.join(STATIC)}", 404, mimetype="text/plain")
     districts = scope_of(flask.request.args.get("d"))
-    return _geojson(services().layers.static(name, districts))
+    layers = services().layers
+    # the land is the offline basemap: a scoped user's own districts, and the rest of the land as an outline
+    return _geojson(layers.land(districts) if name == "land" else layers.static(name, districts))
 
 
 @bp.get("/api/cells.geojson")

@@ -15,9 +15,17 @@ from dispatch.workflow import ACTIONS, NO_CASE_FLAGS, Workflow
 from geo.crs import transformer
 from store.errors import Invalid
 from store.models import Case, User
+from web.i18n import has, t
 from web.services import Services
 
-QUEUE_STATES = ("filed", "return_requested", "extension_requested", "park_requested", "parked")
+# the queue's tabs, in order, and the states each holds: requests waiting for the dispatcher's decision first
+TABS = {
+    "approve": ("return_requested", "extension_requested", "park_requested"),
+    "dispatch": ("filed",),
+    "parked": ("parked",),
+}
+TAB_OF = {state: tab for tab, states in TABS.items() for state in states}
+QUEUE_STATES = tuple(TAB_OF)
 BOUNDARY_WARNING_M = 30.0
 STORAGE = "EPSG:4326"
 # the console offers these; the rest belong to other roles' screens
@@ -33,6 +41,10 @@ CONSOLE_ACTIONS = (
     "request_void",
     "urge",
 )
+# what a freshly picked case's action box may offer pre-selected: the console's everyday, harmless step. Never a
+# destructive one (asking to void, rejecting), and nothing once an action has been taken (a habitual second click
+# on Submit must not act again)
+PRESELECT = ("dispatch",)
 
 
 @dataclass(frozen=True)
@@ -45,11 +57,16 @@ class Panel:
     actions: tuple[str, ...]
     deadline: Any  # dispatch.workflow.DeadlineStatus
 
+    @property
+    def default_action(self) -> str | None:
+        """The action the box offers pre-selected when the case is picked (None: the dispatcher chooses)."""
+        return next((a for a in self.actions if a in PRESELECT), None)
+
 
 def queue(svc: Services, user: User, view: View, now: datetime) -> list[dict[str, Any]]:
-    """Cases waiting for the dispatcher, in the user's districts: filed cases waiting for dispatch first, then
-    requests waiting for approval (and parked cases), each by the most pressing deadline. A filed case's deadline
-    is its dispatch deadline (派遣时限, counted from filing); `overdue` once it has passed."""
+    """Cases waiting for the dispatcher, in the user's districts, each with its tab (TABS): requests waiting for
+    approval, filed cases waiting for dispatch, parked cases; by tab, then the most pressing deadline. A filed
+    case's deadline is its dispatch deadline (派遣时限, counted from filing); `overdue` once it has passed."""
     snap = svc.board.snapshot()
     scope = View(view.classes, (), view.sources, view.within_h, tuple(user.districts) or view.districts)
     wf = svc.workflow
@@ -64,6 +81,7 @@ def queue(svc: Services, user: User, view: View, now: datetime) -> list[dict[str
                 "id": f.id,
                 "no": f.case_no,
                 "state": f.state,
+                "tab": TAB_OF[f.state],
                 "matter": f.matter,
                 "urgent": f.urgency == "urgent",
                 "overdue": bool(snap.overdue[i]),
@@ -73,7 +91,28 @@ def queue(svc: Services, user: User, view: View, now: datetime) -> list[dict[str
             }
         )
     far = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(rows, key=lambda r: (r["state"] != "filed", r["due"] or far, r["no"]))
+    order = list(TABS)
+    return sorted(rows, key=lambda r: (order.index(r["tab"]), r["due"] or far, r["no"]))
+
+
+def tab_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """How many rows of the queue each tab holds (every tab, in order, even when empty)."""
+    counts = dict.fromkeys(TABS, 0)
+    for r in rows:
+        counts[r["tab"]] += 1
+    return counts
+
+
+def default_tab(counts: dict[str, int]) -> str:
+    """The tab the console opens on: requests to approve when there are any, else the cases to dispatch."""
+    return "approve" if counts.get("approve") else "dispatch"
+
+
+def locate(svc: Services, user: User, case_id: int) -> tuple[float, float]:
+    """Where a case is (lon, lat), for the map to go there; Forbidden outside the user's districts."""
+    case = svc.store.get_case(case_id)
+    check(user, "page.dispatch", Target(case.district))
+    return case.lon, case.lat
 
 
 def alternatives(wf: Workflow, case: Case, radius_m: float = BOUNDARY_WARNING_M) -> tuple[str, ...]:
@@ -96,6 +135,24 @@ def alternatives(wf: Workflow, case: Case, radius_m: float = BOUNDARY_WARNING_M)
     own = case.squad or case.lead_department
     allowed = wf.units_for(case.matter)  # never offer a unit the dispatch would refuse
     return tuple(u for u in found if u != own and u in allowed)
+
+
+def decision(trace: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """A stored rule trace split into the step that decided (None if no rule applied) and the rules skipped
+    before it, in the routing table's order."""
+    decided = next((s for s in trace if s.get("applies")), None)
+    return decided, [s for s in trace if not s.get("applies")]
+
+
+def rule_name(svc: Services, rule: str, lang: str) -> str:
+    """A routing rule's name in words: from the message catalogue (`rule.<id>`), else the routing table's own
+    reason for it, else its id."""
+    if has(f"rule.{rule}"):
+        return t(f"rule.{rule}", lang)
+    found = next((r for r in svc.workflow.engine.city.rules if r.rule == rule), None)
+    if found is None:
+        return rule
+    return found.reason_zh if lang == "zh" else found.reason_en
 
 
 def panel(svc: Services, user: User, case_id: int) -> Panel:

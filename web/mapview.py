@@ -13,6 +13,7 @@ from typing import Any
 from dispatch.board import View
 from layers.cases import incidents, mark_scale
 from layers.city import CELL_LIMIT
+from layers.map import area_hideout
 from web.services import Services
 
 EMPTY: dict[str, Any] = {"type": "FeatureCollection", "features": []}
@@ -24,6 +25,12 @@ GCJ_PAD_DEG = 0.01  # a GCJ-02 basemap reports GCJ bounds: pad by more than the 
 def level_for(zoom: float) -> str:
     """The administrative level a choropleth shows at a zoom (cells from street zoom on)."""
     return "subdistrict" if zoom < 13 else "community" if zoom < 15 else "cell"
+
+
+def label_level(zoom: float) -> str | None:
+    """Which names the map writes at a zoom: none over the whole city, sub-districts at mid zoom, communities
+    closer in, grid cells' codes at the highest zooms (where a cell is wide enough for its code)."""
+    return None if zoom < 12 else "subdistricts" if zoom < 14 else "communities" if zoom < 18 else "grid_cells"
 
 
 def viewport(bounds: Any, pad: float = 0.0) -> tuple[float, float, float, float]:
@@ -97,9 +104,11 @@ def map_props(
     by_unit = counts.get(level, {}) if counts is not None else snap.count_by(level, everything)
     pick = 1 if metric == "overdue" else 0
     top = max((c[pick] for c in by_unit.values()), default=0)
-    hideout = {"counts": by_unit, "metric": metric, "max": max(top, 1)}
+    hideout = area_hideout(by_unit, metric, top)
     in_view = snap.select(view, now, box)
     cases = incidents(snap, in_view, zoom, highlight, scale)
+    labelled = label_level(zoom)
+    labels = svc.layers.labels(labelled, box, view.districts) if labelled else EMPTY
     points = cases.pop("kind") == "points"
     scale = cases.pop("scale", [])
     return {
@@ -107,11 +116,13 @@ def map_props(
         "areas_url": None
         if level == "cell"
         else f"/api/layers/{PLURAL[level]}.geojson" + (f"?d={scope}" if scope else ""),
-        "areas_hideout": hideout if level != "cell" else {"counts": {}, "metric": metric, "max": 1},
+        "areas_hideout": hideout if level != "cell" else area_hideout({}, metric),
         "cells_url": cells_url,
-        "cells_hideout": hideout if level == "cell" else {"counts": {}, "metric": metric, "max": 1},
+        "cells_hideout": hideout if level == "cell" else area_hideout({}, metric),
         "cases": cases if points else EMPTY,
         "hotspots": EMPTY if points else cases,
+        "labels": labels,
+        "labels_hideout": {"kind": labelled},
         "heat_scale": scale,
         "in_view": len(in_view),
         "cell_limit": CELL_LIMIT,

@@ -26,11 +26,16 @@ class Review:
     repeats: dict[str, dict[str, tuple[int, int]]]  # level -> unit -> (repeat cases, recurring matters)
 
 
+def period_days(period: str) -> int:
+    """The days of a period ("7d" or "30d"; anything else means 30 days)."""
+    return PERIODS.get(period, 30)
+
+
 def review(svc: Services, district: str, period: str) -> Review:
     """The figures of one district for a period ("7d" or "30d"; anything else means 30 days)."""
     board = svc.board
     snap = board.snapshot()
-    days = PERIODS.get(period, 30)
+    days = period_days(period)
 
     def compute(_: object) -> Review:
         now = svc.workflow.clock()

@@ -65,14 +65,17 @@ def test_clicking_an_incident_opens_its_panel(chrome, base_url, demo_env):
     marker.click()
     wait_for(chrome, lambda d: text_of(d, "dispatch-case-no") == case_no, 20)
     # the owners with the rule that decided, named in the page's language
-    assert css(chrome, "#dispatch-panel ol li.applies")
+    assert css(chrome, "#dispatch-panel #dispatch-rule.applies")
     assert "SQ3502" not in text_of(chrome, "dispatch-panel")  # squads by name, not code
 
 
 def test_dispatching_updates_the_queue(chrome, base_url):
     sign_in(chrome, base_url, "dispatcher", DEMO_PASSWORD, "/dispatch")
     wait_for(chrome, lambda d: css(d, "#dispatch-queue td[data-dash-column='no']"), 40)
-    # the first filed case (others in the queue wait for an approval, not a dispatch)
+    # the first filed case, on the tab of cases to dispatch (the others wait for an approval or are parked)
+    chrome.find_element(By.ID, "dispatch-tab-dispatch").click()
+    state = "#dispatch-queue td[data-dash-column='state']"
+    wait_for(chrome, lambda d: {c.text for c in css(d, state)} == {"已立案"}, 20)
     rows = css(chrome, "#dispatch-queue tbody tr")
     row = next(r for r in rows if r.find_elements(By.CSS_SELECTOR, "td[data-dash-column='state']")
                and r.find_element(By.CSS_SELECTOR, "td[data-dash-column='state']").text == "已立案")  # fmt: skip

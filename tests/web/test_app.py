@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import shapely
 
 from tests.web.conftest import district_figures, sign_in, sign_out
 
@@ -63,6 +64,37 @@ def test_a_district_head_sees_only_their_district(client, app):
     # a callback asked for another district's data is refused on the server, whatever the layout showed
     r = district_figures(client, "350206")
     assert r.status_code == 403
+
+
+def test_a_district_head_sees_the_neighbours_land_as_an_outline_only(client, app):
+    # issue 9, item 12a: land, not sea, around a scoped user's district, with no data of the other districts
+    from web.services import KEY
+
+    city = app.server.config[KEY].layers.city
+    sign_in(client, "head.350203")
+    assert client.get("/api/layers/land.geojson?d=350206").status_code == 403
+    r = client.get("/api/layers/land.geojson")
+    land = json.loads(r.data)
+    own = [f for f in land["features"] if not f["properties"].get("other")]
+    (other,) = [f for f in land["features"] if f["properties"].get("other")]
+    assert own and all(f["properties"]["code"].startswith("350203") for f in own)
+    assert other["properties"] == {"other": True}  # an outline: no code, no name
+    others = city.layers["districts"][city.layers["districts"]["code"].astype(str) != "350203"]
+    for code, name in zip(others["code"].astype(str), others["name"], strict=True):
+        assert code not in r.text and name not in r.text
+    # one merged outline: it covers the neighbours' land but draws none of the boundaries between them
+    outline = shapely.geometry.shape(other["geometry"])
+    land = city.layers["land"].set_index(city.layers["land"]["code"].astype(str)).geometry
+    assert outline.contains(shapely.point_on_surface(land["350206"]))
+    shared = shapely.intersection(land["350211"].boundary, land["350212"].boundary)  # 集美 and 同安 meet inland
+    assert shared.length > 0.01
+    assert outline.contains(shapely.line_interpolate_point(shared, 0.5, normalized=True))
+    # an account that covers the whole city gets every district's land by name, and no outline
+    sign_out(client)
+    sign_in(client, "dispatcher")
+    every = json.loads(client.get("/api/layers/land.geojson").data)["features"]
+    assert not any(f["properties"].get("other") for f in every)
+    assert {f["properties"]["code"] for f in every} == set(city.layers["land"]["code"].astype(str))
 
 
 def test_bad_map_requests_get_clear_answers(client):

@@ -51,6 +51,40 @@ def test_a_map_move_stays_small(svc, zoom):
     assert size < 300_000
 
 
+def _box(zoom: float, lon: float = 118.09, lat: float = 24.46) -> list[list[float]]:
+    span_lon = 1920 * 360 / (256 * 2**zoom)
+    span_lat = 1080 * 360 / (256 * 2**zoom) * 0.91
+    return [[lat - span_lat / 2, lon - span_lon / 2], [lat + span_lat / 2, lon + span_lon / 2]]
+
+
+@pytest.mark.parametrize(
+    ("zoom", "level"), [(11, None), (12.5, "subdistricts"), (14, "communities"), (16.5, "communities"), (18, "cells")]
+)
+def test_the_map_names_places_from_mid_zoom(svc, zoom, level):
+    # issue 9, item 12b: sub-districts, then communities, then (at the highest zooms) cells' codes, for the view only
+    layers = svc.layers
+    props = mapview.map_props(svc, View(), _box(zoom), zoom, svc.workflow.clock())
+    texts = [f["properties"]["text"] for f in props["labels"]["features"]]
+    if level is None:
+        assert texts == []
+        return
+    assert texts and props["labels_hideout"]["kind"] == {"cells": "grid_cells"}.get(level, level)
+    if level == "cells":
+        assert all(re.fullmatch(r"\d{15}", c) for c in texts)
+    else:
+        assert set(texts) <= set(layers.names[level].values())
+    (s, w), (n, e) = _box(zoom)
+    assert all(w <= f["geometry"]["coordinates"][0] <= e and s <= f["geometry"]["coordinates"][1] <= n
+               for f in props["labels"]["features"])  # fmt: skip
+    assert gz(props["labels"]) < 20_000
+    # a scoped view names only its own district's places
+    scoped = mapview.map_props(svc, View(districts=("350206",)), _box(zoom), zoom, svc.workflow.clock())
+    names = {v: k for k, v in layers.names["subdistricts"].items()}
+    if level == "subdistricts":
+        assert all(names[f["properties"]["text"]].startswith("350206") for f in scoped["labels"]["features"])
+    assert len(scoped["labels"]["features"]) < len(texts)
+
+
 def test_scoped_views_hold_only_their_district(svc):
     now = svc.workflow.clock()
     props = mapview.map_props(svc, View(districts=("350203",)), [[24.3, 117.8], [24.7, 118.4]], 11, now)
@@ -64,10 +98,14 @@ def test_queue_panel_and_actions(svc):
     dispatcher = svc.store.get_user("dispatcher")
     rows = console.queue(svc, dispatcher, View(), svc.workflow.clock())
     assert rows and all(r["state"] in console.QUEUE_STATES for r in rows)
-    filed = [r for r in rows if r["state"] == "filed"]
-    assert rows[: len(filed)] == filed  # waiting for dispatch first
-    dues = [r["due"] for r in filed if r["due"] is not None]
-    assert dues == sorted(dues)
+    # by tab (requests to approve, then cases to dispatch, then parked ones), each by deadline
+    tabs = [r["tab"] for r in rows]
+    assert tabs == sorted(tabs, key=list(console.TABS).index)
+    assert all(console.TAB_OF[r["state"]] == r["tab"] for r in rows)
+    for tab in console.TABS:
+        dues = [r["due"] for r in rows if r["tab"] == tab and r["due"] is not None]
+        assert dues == sorted(dues)
+    assert console.tab_counts(rows) == {tab: tabs.count(tab) for tab in console.TABS}
     filed = next(r for r in rows if r["state"] == "filed")
     p = console.panel(svc, dispatcher, filed["id"])
     assert p.actions[0] == "dispatch" and "urge" in p.actions
