@@ -33,15 +33,6 @@ def _csv(path):
 
 
 @pytest.fixture
-def env(store, city_data_dir, tmp_path, monkeypatch):
-    """The CLI on the test's store (embedded or PostGIS) and the session's city."""
-    monkeypatch.setenv("XIUHUA_DATA_DIR", str(city_data_dir))
-    monkeypatch.setenv("XIUHUA_DATABASE_URL", store.url)
-    monkeypatch.setenv("XIUHUA_VAR_DIR", str(tmp_path / "var"))
-    return store
-
-
-@pytest.fixture
 def squares(tmp_path):
     """Two 0.01-degree squares around Xiamen whose ids are formulas."""
     path = tmp_path / "squares.geojson"

@@ -23,14 +23,6 @@ def _error(r):
 
 
 @pytest.fixture
-def env(store, city_data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("XIUHUA_DATA_DIR", str(city_data_dir))
-    monkeypatch.setenv("XIUHUA_DATABASE_URL", store.url)
-    monkeypatch.setenv("XIUHUA_VAR_DIR", str(tmp_path / "var"))
-    return store
-
-
-@pytest.fixture
 def open_case(env, city, tmp_path):
     """An open case inside the first vendor zone, which a misplaced vendor_zones version would re-own."""
     p = shapely.point_on_surface(city.layers["vendor_zones"].geometry.iloc[0])
