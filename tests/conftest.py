@@ -142,6 +142,7 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     migrate.upgrade(store.engine)
     wf = open_workflow(store, load_config("xiamen", city_data_dir))
     seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD)
+    _requests_waiting(wf)
     store.close()
     return {
         "XIUHUA_DATA_DIR": str(city_data_dir),
@@ -151,6 +152,16 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
         "XIUHUA_SECRET_KEY": "test-secret",
         "XIUHUA_PASSWORD_PROFILE": "cheapest",
     }
+
+
+def _requests_waiting(wf) -> None:
+    """Two requests waiting for the dispatcher, whatever the hour the history ends at (pages and browser tests
+    open the console's "to approve" tab)."""
+    from store.models import User
+
+    for case in wf.store.cases(states=["dispatched"])[:2]:
+        unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
+        wf.act(unit, case.id, "request_extension", case.version, reason="需要协调其他部门 (test)", hours=4)
 
 
 @pytest.fixture(scope="session")
