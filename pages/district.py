@@ -33,13 +33,8 @@ def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div
         return forbidden(exc)
     svc = services()
     exports = [
-        html.A(
-            t(f"export.{k}"),
-            href=f"/export/district/{code}/{k}",
-            id=f"district-export-{k.split('.')[0]}",
-            className="export",
-        )
-        for k in ("cases.csv", "cases.xlsx", "layers.gpkg", "map.html")
+        html.A(t(f"export.{k}"), href=href, id=f"district-export-{k.replace('.', '-')}", className="export")
+        for k, href in export_links(str(code), "30d").items()
     ]
     return html.Div(
         [
@@ -156,6 +151,28 @@ def refresh_figures(period: str, _tick: int | None, code: str) -> tuple[Any, ...
         )
     ]
     return kpis, _table(r.squads, names.squad, period), _table(r.departments, names.department, period)
+
+
+EXPORTS = ("cases.csv", "cases.xlsx", "layers.gpkg", "map.html")
+PERIODIC = ("cases.csv", "cases.xlsx", "map.html")  # the exports that hold the period's cases
+
+
+def export_links(code: str, period: str) -> dict[str, str]:
+    """Each export's link for the period the page shows (the layers are not by period)."""
+    days = PERIODS.get(period, 30)
+    return {k: f"/export/district/{code}/{k}" + (f"?days={days}" if k in PERIODIC else "") for k in EXPORTS}
+
+
+@callback(
+    *[Output(f"district-export-{k.replace('.', '-')}", "href") for k in EXPORTS],
+    Input("district-period", "value"),
+    State("district-code", "data"),
+    prevent_initial_call=True,
+)
+def export_hrefs(period: str, code: str) -> list[str]:
+    """The downloads follow the period chosen on the page."""
+    require("page.district", code)
+    return list(export_links(code, period).values())
 
 
 @callback(

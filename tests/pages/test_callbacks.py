@@ -243,3 +243,26 @@ def test_district_figures_are_labelled_by_the_period_and_the_legend_by_the_metri
             assert name in _text(html.Div(district.legend_metric(metric, "350203")))
         with pytest.raises(Denied):
             district.legend_metric("open", "350206")
+
+
+@pytest.mark.filterwarnings(r"ignore:\s*The dash_table.DataTable will be removed:DeprecationWarning")
+def test_the_district_exports_follow_the_period_shown(app):
+    district = page("district")
+    with signed_in(app, "head.350203"):
+        layout_links = {a.id: a.href for a in _anchors(district.layout(code="350203"))}
+        assert layout_links["district-export-cases-csv"].endswith("cases.csv?days=30")
+        seven = district.export_hrefs("7d", "350203")
+        assert seven[0].endswith("cases.csv?days=7") and seven[1].endswith("cases.xlsx?days=7")
+        assert seven[2].endswith("layers.gpkg") and seven[3].endswith("map.html?days=7")
+        with pytest.raises(Denied):
+            district.export_hrefs("7d", "350206")  # another district's links are refused like its data
+
+
+def _anchors(node):
+    from dash import html
+
+    found = [node] if isinstance(node, html.A) else []
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found += _anchors(child)
+    return found
