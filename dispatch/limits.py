@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from geo.points import CONTROL
 from store.errors import Invalid
 
 # characters, per field
@@ -20,8 +21,7 @@ LIMITS = {
     "username": 64,
     "address": 255,
 }
-# control characters other than tab, line feed and carriage return: NUL breaks exports and PostgreSQL text
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(CONTROL)  # the same set the file readers refuse (geo/points)
 
 
 def bad_text(field: str, value: str) -> str | None:

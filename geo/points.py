@@ -19,8 +19,8 @@ from geo.errors import InvalidInput
 Floats = NDArray[np.float64]
 # UTF-8 (a BOM is dropped), else GB18030: a superset of GBK, which Chinese hotline systems export
 ENCODINGS = ("utf-8-sig", "gb18030")
-# control characters other than tab, line feed and carriage return (the same set dispatch/limits refuses in
-# stored text; geo/ may not import it): a NUL breaks PostgreSQL text and spreadsheet exports
+# control characters other than tab, line feed and carriage return (dispatch/limits refuses the same set in
+# stored text): a NUL breaks PostgreSQL text and spreadsheet exports
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
 from store.errors import Conflict, Forbidden, Invalid, NotFound
-from store.models import ROLES, User
+from store.models import ROLES, User, as_utc
 from store.schema import sessions, sign_in_attempts, users
 
 # XIUHUA_PASSWORD_PROFILE=cheapest is for test suites only: it makes hashing fast and weak
@@ -33,10 +33,6 @@ _hasher = (
 # checked when the account does not exist, so a wrong name takes as long as a wrong password
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 USERNAME_MAX = 64
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _token_id(token: str) -> str:
@@ -189,7 +185,7 @@ class AccountStore:
             ).first()
         if row is None:
             return None
-        created, seen = _utc(row.created_at), _utc(row.seen_at)
+        created, seen = as_utc(row.created_at), as_utc(row.seen_at)
         if at - seen > idle or at - created > lifetime or not row.active:
             self.end_session(token)
             return None

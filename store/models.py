@@ -269,6 +269,11 @@ def active_since(reported_at: datetime, closed_at: datetime | None, since: datet
     return closed_at is None or closed_at >= since or reported_at >= since
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def jsonable(value: Any) -> Any:
     """A value as the event log stores it (times as ISO 8601 text)."""
     if isinstance(value, datetime):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -25,6 +25,7 @@ from store.models import (
     NewCase,
     Owners,
     arrival,
+    as_utc,
     case_prefix,
     change,
     new_case,
@@ -66,13 +67,8 @@ def _active_clause(since: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(cases.c.closed_at.is_(None), cases.c.closed_at >= since, cases.c.reported_at >= since)
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else as_utc(value)
 
 
 class SQLStore(AccountStore, Store):
@@ -342,12 +338,12 @@ class SQLStore(AccountStore, Store):
                 id=r.id,
                 layer=r.layer,
                 version=r.version,
-                effective_from=_utc(r.effective_from),
+                effective_from=as_utc(r.effective_from),
                 source=r.source,
                 sha256=r.sha256,
                 feature_count=r.feature_count,
                 reassigned=r.reassigned,
-                created_at=_utc(r.created_at),
+                created_at=as_utc(r.created_at),
                 created_by=r.created_by,
             )
             for r in rows
@@ -406,7 +402,7 @@ class SQLStore(AccountStore, Store):
             Event(
                 id=r.id,
                 case_id=r.case_id,
-                at=_utc(r.at),
+                at=as_utc(r.at),
                 actor=r.actor,
                 action=r.action,
                 from_state=r.from_state,

@@ -4,6 +4,7 @@ basemap's tile host when one is configured), no framing, no MIME sniffing, no re
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import flask
@@ -28,7 +29,8 @@ def tile_origin(basemap: Basemap) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
-def policy(script_hashes: Sequence[str], basemap: Basemap) -> str:
+@lru_cache(maxsize=8)
+def policy(script_hashes: tuple[str, ...], basemap: Basemap) -> str:
     tiles = tile_origin(basemap)
     return "; ".join(
         [
@@ -52,7 +54,7 @@ def init(server: flask.Flask, script_hashes: Callable[[], Sequence[str]], basema
 
     @server.after_request
     def _headers(resp: flask.Response) -> flask.Response:
-        resp.headers.setdefault("Content-Security-Policy", policy(script_hashes(), basemap))
+        resp.headers.setdefault("Content-Security-Policy", policy(tuple(script_hashes()), basemap))
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,27 +1,18 @@
 """Case import in bounded memory: rows are stored a chunk at a time, yet all or nothing (both stores)."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from dispatch import io
-from dispatch.calendar import WorkingCalendar
-from dispatch.workflow import Workflow, owners_of
+from dispatch.workflow import owners_of
 from geo.errors import InvalidInput
 from store.models import Event, NewCase, new_case
+from tests.dispatch.conftest import NOW
 
 pytestmark = pytest.mark.slow
-CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def wf(store, engine):
-    return Workflow(store, engine, CAL, clock=lambda: NOW)
 
 
 def _file(tmp_path, descriptions, matters=None):

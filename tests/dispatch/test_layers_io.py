@@ -1,29 +1,18 @@
 """Layer versions (preview, apply, re-resolve in one transaction) and case import/export, on both stores."""
 
-from datetime import UTC, datetime
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
 
 from dispatch import layers as lay
-from dispatch.calendar import WorkingCalendar
 from dispatch.io import export_cases, import_cases
 from dispatch.table import Labels
-from dispatch.workflow import Workflow
 from geo.errors import InvalidInput
 from store.models import NewCase
+from tests.dispatch.conftest import CAL, NOW
 
 pytestmark = pytest.mark.slow
-CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
-NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def wf(store, engine):
-    return Workflow(store, engine, CAL, clock=lambda: NOW)
 
 
 def _merged_cells(city, tmp_path):
