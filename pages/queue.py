@@ -61,7 +61,7 @@ def queue_table() -> dash_table.DataTable:
         ],
         style_data_conditional=[
             {
-                "if": {"filter_query": "{overdue} = true"},
+                "if": {"filter_query": "{overdue} = 1"},  # a number: DataTable's filter has no booleans
                 "color": "#c0392b",
                 "fontWeight": "bold",
             }
@@ -76,6 +76,6 @@ def queue_row(r: dict[str, Any]) -> dict[str, Any]:
         "state": t(f"state.{r['state']}"),
         "matter": names.matter(r["matter"]),
         "due": when(r["due"]),
-        "overdue": r["overdue"],
+        "overdue": 1 if r["overdue"] else 0,
         "where": names.area("subdistricts", r["subdistrict"]),
     }
