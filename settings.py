@@ -45,6 +45,15 @@ def _origins(raw: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _webhook(raw: str) -> str | None:
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"XIUHUA_WEBHOOK_URL: {raw[:80]!r} is not an http(s) URL")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -62,6 +71,15 @@ class Settings:
     sign_in_address_limit: int = 30  # failed attempts per address in the window, over all accounts
     sign_in_window_s: int = 300
     trusted_origins: tuple[str, ...] = ()  # origins besides the app's own that may post (a proxy's public URL)
+    # photos and notifications
+    media_dir: Path | None = None  # where photos are kept by content hash; None: var_dir/media
+    photo_max_mb: int = 10  # the largest photo accepted
+    webhook_url: str | None = None  # JSON POSTs of notifications (an SMS or work-messaging gateway)
+    escalate_after_hours: int = 8  # working hours overdue after which a case escalates to shift lead and head
+
+    @property
+    def media_root(self) -> Path:
+        return self.media_dir or self.var_dir / "media"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -82,4 +100,8 @@ class Settings:
             sign_in_address_limit=_int(e, "XIUHUA_SIGN_IN_ADDRESS_LIMIT", 30, 1, 100_000),
             sign_in_window_s=_int(e, "XIUHUA_SIGN_IN_WINDOW_S", 300, 1, 24 * 3600),
             trusted_origins=_origins(e.get("XIUHUA_TRUSTED_ORIGINS", "")),
+            media_dir=Path(e["XIUHUA_MEDIA_DIR"]) if e.get("XIUHUA_MEDIA_DIR") else None,
+            photo_max_mb=_int(e, "XIUHUA_PHOTO_MAX_MB", 10, 1, 100),
+            webhook_url=_webhook(e.get("XIUHUA_WEBHOOK_URL", "")),
+            escalate_after_hours=_int(e, "XIUHUA_ESCALATE_AFTER_HOURS", 8, 1, 24 * 30),
         )

@@ -4,7 +4,9 @@
 A role's grant on an entry is a scope rule:
 - DISTRICT: the target (a case, a district page, a map layer) lies in the user's district scope (an account
   with no districts covers the whole city);
-- ASSIGNEE: as DISTRICT, and the case is assigned to the unit the account acts for.
+- ASSIGNEE: as DISTRICT, and the case is assigned to the unit the account acts for;
+- PATROL: as DISTRICT, and the case lies in a grid cell the inspector patrols (a cell nobody patrols is every
+  inspector's of the district).
 An entry that is about one district (`needs_district`) refuses a request that names none. A page's callbacks
 answer to the page's entry; the web layer also checks every callback request against it before it runs.
 """
@@ -22,6 +24,7 @@ from store.models import ROLES, User
 class Scope(StrEnum):
     DISTRICT = "district"
     ASSIGNEE = "assignee"
+    PATROL = "patrol"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class Target:
 
     district: str | None = None
     assignee: str | None = None
+    inspectors: tuple[str, ...] = ()  # who patrols the case's cell (empty: nobody, so any inspector of the district)
 
 
 def _grant(roles: str, scope: Scope = Scope.DISTRICT) -> dict[str, Scope]:
@@ -43,12 +47,24 @@ def _grant(roles: str, scope: Scope = Scope.DISTRICT) -> dict[str, Scope]:
 
 
 _MAP_VIEWERS = "wall admin shift_lead dispatcher acceptor district_head"
+# who may open one case (its page, timeline and photos): everyone at the centre in their district scope, the
+# inspectors of the district, and the unit that holds it
+_CASE_VIEWERS = {
+    **_grant("admin shift_lead dispatcher acceptor district_head supervisor"),
+    **_grant("unit", Scope.ASSIGNEE),
+}
 
 POLICY: dict[str, Entry] = {
     # pages (and their callbacks)
     "page.wall": Entry(_grant("wall admin shift_lead dispatcher acceptor")),
     "page.dispatch": Entry(_grant("dispatcher shift_lead admin")),
     "page.district": Entry(_grant("district_head admin shift_lead dispatcher"), needs_district=True),
+    "page.field": Entry(_grant("supervisor")),  # the inspector's phone page: report, verify and check tasks
+    "page.intake": Entry(_grant("acceptor shift_lead admin")),  # new reports, checked cases, void requests
+    "page.unit": Entry(_grant("unit")),  # the unit's own cases
+    "page.case": Entry(_CASE_VIEWERS),  # one case: timeline, photos, owners
+    # a photo: served to whoever may open one of the cases it belongs to
+    "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)
     "route.pages": Entry(_grant(" ".join(ROLES))),
     # data routes: the map's layers, grid cells and basemap tiles, for whoever has a map page
@@ -58,16 +74,20 @@ POLICY: dict[str, Entry] = {
     # the workflow (dispatch/workflow.py ACTIONS say from which states; this says who)
     "action.report": Entry(_grant("supervisor acceptor admin")),
     "action.send_verify": Entry(_grant("acceptor")),
-    "action.verify": Entry(_grant("supervisor")),
+    "action.verify": Entry(_grant("supervisor", Scope.PATROL)),
+    "action.verify_fail": Entry(_grant("supervisor", Scope.PATROL)),
     "action.accept": Entry(_grant("acceptor")),
-    "action.file": Entry(_grant("shift_lead")),
+    "action.file": Entry(_grant("acceptor shift_lead")),
+    "action.refuse": Entry(_grant("acceptor shift_lead")),
+    "action.merge": Entry(_grant("acceptor shift_lead")),
     "action.dispatch": Entry(_grant("dispatcher")),
     "action.feedback": Entry(_grant("unit", Scope.ASSIGNEE)),
     "action.complete_stage": Entry(_grant("unit", Scope.ASSIGNEE)),
-    "action.send_check": Entry(_grant("acceptor")),
-    "action.check_pass": Entry(_grant("supervisor")),
-    "action.check_fail": Entry(_grant("supervisor")),
-    "action.close": Entry(_grant("shift_lead")),
+    "action.send_check": Entry(_grant("acceptor shift_lead")),
+    "action.check_pass": Entry(_grant("supervisor", Scope.PATROL)),
+    "action.check_fail": Entry(_grant("supervisor", Scope.PATROL)),
+    "action.close": Entry(_grant("acceptor shift_lead")),
+    "action.rework": Entry(_grant("acceptor shift_lead")),
     "action.request_return": Entry(_grant("unit", Scope.ASSIGNEE)),
     "action.approve_return": Entry(_grant("dispatcher")),
     "action.reject_return": Entry(_grant("dispatcher")),
@@ -115,6 +135,13 @@ def refusal(user: User | None, what: str, target: Target | None = None) -> Forbi
             what=what,
             unit=user.unit or "",
             assignee=(target.assignee if target else None) or "",
+        )
+    if scope is Scope.PATROL and target is not None and target.inspectors and user.username not in target.inspectors:
+        return Forbidden(
+            f"the case lies in a cell patrolled by {', '.join(target.inspectors)}, not by {user.username}",
+            code="policy.patrol",
+            what=what,
+            inspectors=", ".join(target.inspectors),
         )
     return None
 

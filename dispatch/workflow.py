@@ -9,7 +9,7 @@ transaction, so two people acting at once cannot both win.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,11 @@ import pandas as pd
 
 from dispatch.calendar import OutsideCalendar, WorkingCalendar, parse_allowance
 from dispatch.limits import check_text
-from dispatch.policy import POLICY, Target, check
+from dispatch.media import Photo, check_count
+from dispatch.policy import POLICY, Scope, Target, allows, check
 from geo.ownership import Ownership, OwnershipEngine
 from geo.registry import ZONE_LAYERS
-from store.base import Store
+from store.base import Step, Store
 from store.errors import Invalid, changed_by
 from store.models import OWNER_COLUMNS, Case, CaseFacts, NewCase, Owners, User
 
@@ -43,13 +44,25 @@ OPEN = (
 CLOSED = ("closed", "voided")
 SOURCES = ("supervisor", "hotline", "video", "citizen", "media", "superior")
 URGENCIES = ("normal", "urgent")
-UNTIMED = ("handled", "checking", "checked")  # the unit is done: its clock no longer runs
+UNTIMED = ("handled", "checking", "checked")
+TASK_STATES = ("verifying", "handled", "checking")  # cases waiting for an inspector on site
+TASK_ACTION = {
+    "verifying": "verify",
+    "handled": "check_pass",
+    "checking": "check_pass",
+}  # the unit is done: its clock no longer runs
 RUNNING = ("dispatched", "return_requested", "extension_requested", "park_requested", "void_requested")
 # before dispatch, each step has its own time limit (the calendar's [steps]): filing runs from the report,
 # dispatch from filing
 TO_FILE = ("reported", "verifying", "accepted")
 TO_DISPATCH = ("filed",)
 NO_CASE_FLAGS = ("lawful_in_zone",)  # routing flags that mean "lawful here and now: no case" (不立案)
+# why an acceptor refuses a report (不予立案): not a city-management case; lawful at that place and time; outside
+# the catalogue; a duplicate (a duplicate is merged into its case with the action "merge", which names it)
+REFUSALS = ("not_a_case", "lawful", "outside_catalogue", "duplicate")
+# the step a photo taken with an action documents
+PHOTO_STAGE = {"report": "report", "verify": "verify", "verify_fail": "verify", "feedback": "feedback",
+               "check_pass": "check", "check_fail": "check"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -68,15 +81,21 @@ ACTIONS = {
     for a in (
         Action("send_verify", ("reported",), "verifying"),
         Action("verify", ("verifying",), "accepted"),
+        Action("verify_fail", ("verifying",), "reported", needs_reason=True),  # not confirmed on site
         Action("accept", ("reported",), "accepted"),
-        Action("file", ("accepted",), "filed"),
+        # an inspector's own report needs no separate acceptance: the acceptor files it at once
+        Action("file", ("reported", "accepted"), "filed"),
+        Action("refuse", TO_FILE, "voided", needs_reason=True),
+        Action("merge", TO_FILE, "voided"),  # a duplicate report joins the case it repeats
         Action("dispatch", ("filed",), "dispatched"),
         Action("feedback", ("dispatched",), "handled"),
         Action("complete_stage", ("dispatched",), "dispatched"),
         Action("send_check", ("handled",), "checking"),
-        Action("check_pass", ("checking",), "checked"),
-        Action("check_fail", ("checking",), "dispatched", needs_reason=True),
+        # the inspector whose cells hold a handled case checks it (the acceptor may also send the task explicitly)
+        Action("check_pass", ("handled", "checking"), "checked"),
+        Action("check_fail", ("handled", "checking"), "dispatched", needs_reason=True),
         Action("close", ("checked",), "closed"),
+        Action("rework", ("handled", "checking", "checked"), "dispatched", needs_reason=True),
         Action("request_return", ("dispatched",), "return_requested", needs_reason=True),
         Action("approve_return", ("return_requested",), "filed"),
         Action("reject_return", ("return_requested",), "dispatched", needs_reason=True),
@@ -154,10 +173,14 @@ class Workflow:
                 self.allowance[str(code)] = self.stages[str(code)][0][1]
 
     # -- reporting ---------------------------------------------------------------------------------
-    def report(self, actor: User, new: NewCase) -> Case:
-        """A new case from any source, with its ownership answer computed now by geo/."""
+    def report(self, actor: User, new: NewCase, photos: Sequence[Photo] = ()) -> Case:
+        """A new case from any source, with its ownership answer computed now by geo/, and its photos (already
+        checked and kept on disk by dispatch/media.PhotoStore)."""
+        check_count(list(photos), "report")
         owners = self.check_report(actor, new)
-        return self.store.create_case(new, owners, "reported", actor.username, self.clock())
+        now = self.clock()
+        rows = [p.row(0, "report", actor.username, now) for p in photos]
+        return self.store.create_case(new, owners, "reported", actor.username, now, rows)
 
     def owners(self, o: Ownership) -> Owners:
         """An answer of this workflow's engine as a case's record (with the layer versions it used)."""
@@ -199,14 +222,58 @@ class Workflow:
         return f"{matter} at {at.astimezone(self.calendar.tz):%Y-%m-%d %H:%M} lies in {where}: lawful{why}"
 
     # -- every other action --------------------------------------------------------------------------
-    def act(self, actor: User, case_id: int, action: str, version: int, reason: str = "", **params: Any) -> Case:
-        """Take `action` on a case the actor last saw at `version`."""
+    def act(
+        self,
+        actor: User,
+        case_id: int,
+        action: str,
+        version: int,
+        reason: str = "",
+        photos: Sequence[Photo] = (),
+        **params: Any,
+    ) -> Case:
+        """Take `action` on a case the actor last saw at `version`, with the photos that document it."""
         case = self.store.get_case(case_id)
         if case.version != version:
             raise changed_by(case.case_no, case.updated_by, case.updated_at)
+        stage = PHOTO_STAGE.get(action)
+        if photos and stage is None:
+            raise Invalid(f"{action} takes no photos", code="photo.not_here", action=action)
+        check_count(list(photos), stage or "report")
         now = self.clock()
         changes = self.plan(actor, case, action, now, reason, **params)
-        return self.store.update_case(case_id, version, changes, actor.username, action, reason, now)
+        rows = [p.row(case_id, stage, actor.username, now) for p in photos] if stage else []
+        steps: list[Step] = [(case_id, version, changes, action, reason)]
+        if action == "merge":
+            steps.append(self._merge_into(case, changes["duplicate_of"], int(params.get("into_version", -1))))
+            rows += [replace(m, id=0, case_id=changes["duplicate_of"]) for m in self.store.media_of([case_id])]
+        return self.store.update_many(steps, actor.username, now, rows)[0]
+
+    def _merge_into(self, dup: Case, into_id: int, into_version: int) -> Step:
+        """The step that counts a duplicate's reports into the case it repeats (which keeps its photos)."""
+        into = self.store.get_case(into_id)
+        if into_version != into.version:
+            raise changed_by(into.case_no, into.updated_by, into.updated_at)
+        changes = {"reports": into.reports + dup.reports}
+        return (into.id, into.version, changes, "merge_in", f"{dup.case_no}")
+
+    def inspectors(self, case: Case | CaseFacts) -> tuple[str, ...]:
+        """Who patrols a case's cell (empty: nobody, so every inspector of its district may take its tasks)."""
+        return self.store.inspectors_of([case.cell]).get(case.cell, ()) if case.cell else ()
+
+    def tasks(self, user: User) -> list[Case]:
+        """An inspector's verify and check tasks: cases waiting on site in their cells (or in cells nobody
+        patrols, in their districts), oldest first."""
+        found = self.store.cases(states=TASK_STATES, districts=user.districts or None)
+        cells = {c.cell for c in found if c.cell}
+        patrol = self.store.inspectors_of(sorted(cells))
+        mine = [c for c in found if allows(user, f"action.{TASK_ACTION[c.state]}", self._target(c, patrol))]
+        return sorted(mine, key=lambda c: c.updated_at)
+
+    @staticmethod
+    def _target(case: Case | CaseFacts, patrol: dict[str, tuple[str, ...]]) -> Target:
+        assignee = case.assignee if isinstance(case, Case) else None
+        return Target(case.district, assignee, patrol.get(case.cell or "", ()))
 
     def plan(
         self, actor: User, case: Case, action: str, now: datetime, reason: str = "", **params: Any
@@ -261,6 +328,20 @@ class Workflow:
                     unit=owner[:32],
                     matter=case.matter,
                 )
+        urgency = params.get("urgency")
+        if urgency is not None and urgency not in URGENCIES:
+            raise Invalid(f"unknown urgency {str(urgency)[:16]!r}; use normal or urgent", code="report.urgency")
+        refusal = params.get("refusal")
+        if spec.name == "refuse" and refusal not in REFUSALS:
+            raise Invalid(
+                f"a refusal names its kind: {', '.join(REFUSALS)} ({str(refusal)[:24]!r} given)",
+                code="refuse.kind",
+                kinds=", ".join(REFUSALS),
+            )
+        if spec.name == "merge":
+            into = params.get("into")
+            if not isinstance(into, int) or isinstance(into, bool) or into == case.id:
+                raise Invalid("a duplicate names the case it repeats (into=…)", code="merge.into")
         if "hours" in params:
             try:
                 float(params["hours"])
@@ -268,7 +349,12 @@ class Workflow:
                 raise Invalid("hours must be a number", code="param.type", name="hours") from None
 
     def _allowed(self, actor: User, case: Case, spec: Action, reason: str) -> None:
-        check(actor, f"action.{spec.name}", Target(case.district, case.assignee))
+        patrol = (
+            {case.cell: self.inspectors(case)}
+            if POLICY[f"action.{spec.name}"].grants.get(actor.role) is Scope.PATROL and case.cell
+            else {}
+        )
+        check(actor, f"action.{spec.name}", self._target(case, patrol))
         if case.state not in spec.from_states:
             raise Invalid(
                 f"cannot {spec.name} case {case.case_no}: it is {case.state}, "
@@ -281,7 +367,7 @@ class Workflow:
         if spec.needs_reason and not reason.strip():
             raise Invalid(f"{spec.name} needs a reason", code="action.needs_reason", action=spec.name)
         check_text("reason", reason)
-        if spec.name == "accept" and case.source != "supervisor":
+        if spec.name in ("accept", "file") and case.state == "reported" and case.source != "supervisor":
             raise Invalid(
                 f"case {case.case_no} came from {case.source}: send it to a supervisor to verify first",
                 code="action.verify_first",
@@ -297,8 +383,30 @@ class Workflow:
         flags = list(case.flags)
         name = spec.name
         if name == "file":
+            urgency = params.get("urgency") or case.urgency
+            if urgency != case.urgency:
+                ch["urgency"] = urgency
             ch["filed_at"] = now
-            ch["work_seconds"] = self.allowance[case.matter] * (0.5 if case.urgency == "urgent" else 1.0)
+            ch["work_seconds"] = self.allowance[case.matter] * (0.5 if urgency == "urgent" else 1.0)
+        elif name == "verify_fail":
+            flags.append("unconfirmed")
+        elif name == "refuse":
+            ch["closed_at"] = now
+            flags.append(f"refused:{params['refusal']}")
+        elif name == "merge":
+            into = self.store.get_case(int(params["into"]))
+            if into.duplicate_of is not None or into.state == "voided":
+                raise Invalid(
+                    f"case {into.case_no} is itself closed as a duplicate or void: merge into the case it joined",
+                    code="merge.target",
+                    case_no=into.case_no,
+                )
+            check(actor, "action.merge", Target(into.district))
+            ch.update(closed_at=now, duplicate_of=into.id)
+            flags.append("refused:duplicate")
+        elif name == "rework":
+            ch["closed_on_time"] = None
+            flags.append("reworked")
         elif name == "dispatch":
             if not params.get("unit") and any(f in NO_CASE_FLAGS for f in case.flags):
                 raise Invalid(

@@ -9,7 +9,10 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, CaseFacts, Event, Feature, LayerVersion, NewCase, Owners, User
+from store.models import Case, CaseFacts, Delivery, Event, Feature, LayerVersion, Media, NewCase, Owners, User
+
+# one change to one case: (case id, the version the actor saw, the changes, the action, the reason)
+Step = tuple[int, int, dict[str, Any], str, str]
 
 BBox = tuple[float, float, float, float]  # min lon, min lat, max lon, max lat
 
@@ -102,8 +105,10 @@ class Store(ABC):
 
     # -- cases -------------------------------------------------------------------------------------
     @abstractmethod
-    def create_case(self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime) -> Case:
-        """Store a new case with its ownership answer and a 'report' event, in one transaction."""
+    def create_case(
+        self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime, photos: Sequence[Media] = ()
+    ) -> Case:
+        """Store a new case with its ownership answer, a 'report' event and its photos' rows, in one transaction."""
 
     @abstractmethod
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
@@ -130,6 +135,11 @@ class Store(ABC):
         at: datetime,
     ) -> Case:
         """Apply changes if the case is still at expected_version (else Conflict naming who changed it, when)."""
+
+    @abstractmethod
+    def update_many(self, steps: Sequence[Step], actor: str, at: datetime, photos: Sequence[Media] = ()) -> list[Case]:
+        """Apply changes to several cases (each at the version the actor saw, else Conflict) and store photo rows,
+        all in one transaction: all or nothing. The cases after, in the order of `steps`."""
 
     @abstractmethod
     def reassign_many(self, changes: dict[int, dict[str, Any]], actor: str, reason: str, at: datetime) -> int:
@@ -176,6 +186,49 @@ class Store(ABC):
     def revision(self) -> int:
         """A number that grows with every change to cases (the newest event's id): cheap to poll. Events commit
         in id order, so every change up to the revision read is visible: following it skips none."""
+
+    # -- photos, patrol cells, webhook outbox ----------------------------------------------------------
+    @abstractmethod
+    def add_media(self, items: Sequence[Media]) -> list[Media]:
+        """Store photo rows (once per case, stage and file); the cases' photos after."""
+
+    @abstractmethod
+    def media_of(self, case_ids: Sequence[int]) -> list[Media]:
+        """The photos of some cases, oldest first."""
+
+    @abstractmethod
+    def media_by_hash(self, sha256: str) -> list[Media]:
+        """Every row of one file (the cases it belongs to)."""
+
+    @abstractmethod
+    def set_patrol_cells(self, username: str, cells: Sequence[str]) -> list[str]:
+        """Replace the cells an inspector patrols; NotFound if the account is absent."""
+
+    @abstractmethod
+    def patrol_cells(self, username: str) -> list[str]:
+        """The cells an inspector patrols."""
+
+    @abstractmethod
+    def inspectors_of(self, cells: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """For each cell some active inspector patrols: who."""
+
+    @abstractmethod
+    def enqueue_delivery(self, kind: str, payload: dict[str, Any], at: datetime) -> int:
+        """Put a webhook message in the outbox; its id."""
+
+    @abstractmethod
+    def due_deliveries(self, at: datetime, limit: int = 50) -> list[Delivery]:
+        """Messages to send now, oldest first."""
+
+    @abstractmethod
+    def record_attempt(
+        self, delivery_id: int, at: datetime, error: str = "", next_at: datetime | None = None, give_up: bool = False
+    ) -> None:
+        """Record one attempt at a delivery (no error: delivered)."""
+
+    @abstractmethod
+    def deliveries(self, failed: bool | None = None, limit: int = 200) -> list[Delivery]:
+        """The newest messages of the outbox (failed=True: those given up)."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

@@ -135,6 +135,8 @@ class Case:
     version: int
     updated_at: datetime
     updated_by: str
+    reports: int = 1  # this report and the duplicates merged into it
+    duplicate_of: int | None = None  # a duplicate report: the id of the case it was merged into
 
     @property
     def owners(self) -> Owners:
@@ -185,6 +187,42 @@ class Event:
     after: dict[str, Any] = field(default_factory=dict)
 
 
+STAGES = ("report", "verify", "feedback", "check")  # the steps a photo is taken at
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo of a case: the row; the file is on disk under its sha256 (dispatch/media.py)."""
+
+    id: int
+    case_id: int
+    stage: str
+    sha256: str
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    uploaded_by: str
+    uploaded_at: datetime
+    synthetic: bool = False
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A webhook message in the outbox."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+    next_at: datetime
+    delivered_at: datetime | None
+    failed: bool
+    last_error: str
+
+
 @dataclass(frozen=True)
 class LayerVersion:
     id: int
@@ -225,7 +263,12 @@ def new_case(new: NewCase, owners: Owners, state: str, actor: str, at: datetime,
         lon=new.lon,
         lat=new.lat,
         reported_at=new.reported_at,
-        **owners.columns(),
+        district=owners.district,
+        subdistrict=owners.subdistrict,
+        community=owners.community,
+        cell=owners.cell,
+        squad=owners.squad,
+        lead_department=owners.lead_department,
         assignee=None,
         ownership=owners.to_json(),
         deadline_at=None,

@@ -109,6 +109,8 @@ cases = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("updated_at", utc_datetime(), nullable=False),
     sa.Column("updated_by", sa.String(64), nullable=False),
+    sa.Column("reports", sa.Integer, nullable=False, server_default="1"),  # this report and those merged into it
+    sa.Column("duplicate_of", sa.Integer),  # a duplicate report: the case it was merged into
     sa.Index("ix_cases_lon_lat", "lon", "lat"),
 )
 
@@ -175,4 +177,43 @@ sign_in_attempts = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("window_start", utc_datetime(), nullable=False, index=True),
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+media = sa.Table(
+    "media",  # photos: the files live on disk by content hash (dispatch/media.py), the rows say whose they are
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("stage", sa.String(16), nullable=False),  # report, verify, feedback, check
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("uploaded_by", sa.String(64), nullable=False),
+    sa.Column("uploaded_at", utc_datetime(), nullable=False),
+    sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.UniqueConstraint("case_id", "stage", "sha256"),
+)
+
+patrol_cells = sa.Table(
+    "patrol_cells",  # the grid cells an inspector (role supervisor) patrols: their verify and check tasks
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("cell", sa.String(15), primary_key=True, index=True),
+)
+
+deliveries = sa.Table(
+    "deliveries",  # the webhook outbox: kept until delivered, retried with back-off; failures stay visible
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_at", utc_datetime(), nullable=False, index=True),
+    sa.Column("delivered_at", utc_datetime()),
+    sa.Column("failed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
 )

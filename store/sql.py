@@ -14,14 +14,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from store import migrate
 from store.accounts import AccountStore
-from store.base import BBox, Store
+from store.base import BBox, Step, Store
 from store.errors import Conflict, Invalid, NotFound, changed_by
+from store.extras import ExtrasStore, media_rows
 from store.models import (
     Case,
     CaseFacts,
     Event,
     Feature,
     LayerVersion,
+    Media,
     NewCase,
     Owners,
     arrival,
@@ -71,7 +73,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-class SQLStore(AccountStore, Store):
+class SQLStore(AccountStore, ExtrasStore, Store):
     """Everything but the dialect hooks below."""
 
     def __init__(self, url: str, check: bool = True) -> None:
@@ -144,12 +146,16 @@ class SQLStore(AccountStore, Store):
         values["flags"] = tuple(filter(None, m["flags"].split(",")))
         return Case(**values)
 
-    def create_case(self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime) -> Case:
+    def create_case(
+        self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime, photos: Sequence[Media] = ()
+    ) -> Case:
         if not (-180 <= new.lon <= 180 and -90 <= new.lat <= 90):
             raise Invalid(f"coordinates out of range: lon {new.lon}, lat {new.lat}")
         case = new_case(new, owners, state, actor, at)
+        rows = media_rows(photos, case_id=0)  # checked before anything is written
         with self._write() as conn:
             (case_id,) = self._insert_rows(conn, [(case, [arrival(case, actor, at)])], [new.reporter])
+            self._insert_media(conn, [{**r, "case_id": case_id} for r in rows])
         return self.get_case(case_id)
 
     def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
@@ -252,6 +258,26 @@ class SQLStore(AccountStore, Store):
     ) -> bool:
         with self._write() as conn:
             return self._apply(conn, current, changes, actor, action, reason, at)
+
+    def update_many(self, steps: Sequence[Step], actor: str, at: datetime, photos: Sequence[Media] = ()) -> list[Case]:
+        for _, _, changes, _, _ in steps:
+            unknown = set(changes) - CHANGEABLE
+            if unknown:
+                raise Invalid(f"cannot change {', '.join(sorted(unknown))} of a case")
+        rows = media_rows(photos)
+        current = {case_id: self.get_case(case_id) for case_id, *_ in steps}
+        for case_id, version, *_ in steps:
+            if current[case_id].version != version:
+                c = current[case_id]
+                raise changed_by(c.case_no, c.updated_by, c.updated_at)
+        with self._write() as conn:  # an exception rolls every step back
+            for case_id, _, changes, action, reason in steps:
+                if not self._apply(conn, current[case_id], changes, actor, action, reason, at):
+                    row = conn.execute(sa.select(cases).where(cases.c.id == case_id)).first()
+                    now = self._case(row) if row is not None else current[case_id]
+                    raise changed_by(now.case_no, now.updated_by, now.updated_at)
+            self._insert_media(conn, rows)
+        return [self.get_case(case_id) for case_id, *_ in steps]
 
     def reassign_many(self, changes: dict[int, dict[str, Any]], actor: str, reason: str, at: datetime) -> int:
         if not changes:

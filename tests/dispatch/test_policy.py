@@ -19,26 +19,40 @@ from store.models import ROLES, NewCase, User
 CAL = WorkingCalendar.load(Path(__file__).resolve().parents[2] / "data" / "xiamen" / "calendar.toml")
 START = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)  # a Thursday morning in Xiamen
 
-# entry -> {role: "district" | "assignee"}; a role that is not listed is refused
+# who may open one case (its page and photos)
+CASE_VIEWERS = {
+    **dict.fromkeys(("admin", "shift_lead", "dispatcher", "acceptor", "district_head", "supervisor"), "district"),
+    "unit": "assignee",
+}
+# entry -> {role: "district" | "assignee" | "patrol"}; a role that is not listed is refused
 EXPECTED = {
     "page.wall": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor"), "district"),
     "page.dispatch": dict.fromkeys(("dispatcher", "shift_lead", "admin"), "district"),
     "page.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
+    "page.field": {"supervisor": "district"},
+    "page.intake": dict.fromkeys(("acceptor", "shift_lead", "admin"), "district"),
+    "page.unit": {"unit": "district"},
+    "page.case": CASE_VIEWERS,
+    "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
     "export.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
     "action.report": {"supervisor": "district", "acceptor": "district", "admin": "district"},
     "action.send_verify": {"acceptor": "district"},
-    "action.verify": {"supervisor": "district"},
+    "action.verify": {"supervisor": "patrol"},
+    "action.verify_fail": {"supervisor": "patrol"},
     "action.accept": {"acceptor": "district"},
-    "action.file": {"shift_lead": "district"},
+    "action.file": {"acceptor": "district", "shift_lead": "district"},
+    "action.refuse": {"acceptor": "district", "shift_lead": "district"},
+    "action.merge": {"acceptor": "district", "shift_lead": "district"},
     "action.dispatch": {"dispatcher": "district"},
     "action.feedback": {"unit": "assignee"},
     "action.complete_stage": {"unit": "assignee"},
-    "action.send_check": {"acceptor": "district"},
-    "action.check_pass": {"supervisor": "district"},
-    "action.check_fail": {"supervisor": "district"},
-    "action.close": {"shift_lead": "district"},
+    "action.send_check": {"acceptor": "district", "shift_lead": "district"},
+    "action.check_pass": {"supervisor": "patrol"},
+    "action.check_fail": {"supervisor": "patrol"},
+    "action.close": {"acceptor": "district", "shift_lead": "district"},
+    "action.rework": {"acceptor": "district", "shift_lead": "district"},
     "action.request_return": {"unit": "assignee"},
     "action.approve_return": {"dispatcher": "district"},
     "action.reject_return": {"dispatcher": "district"},
@@ -95,6 +109,14 @@ def test_every_role_against_every_entry(what, role):
         assert not allows(user(role), what, inside)  # a unit account without a unit
     else:
         assert allows(scoped, what, Target("350203", "SQ350203003"))
+    if grant == "patrol":  # only in cells the inspector patrols, or that nobody patrols
+        assert allows(scoped, what, Target("350203", None, (role, "someone")))
+        assert not allows(scoped, what, Target("350203", None, ("someone",)))
+        with pytest.raises(Forbidden) as exc:
+            check(scoped, what, Target("350203", None, ("someone",)))
+        assert exc.value.code == "policy.patrol"
+    else:  # who patrols a cell matters to nobody else
+        assert allows(scoped, what, Target("350203", "SQ350203001", ("someone",)))
     if what in NEEDS_DISTRICT:  # an entry about one district refuses a request that names none
         for target in (None, Target(None), Target("")):
             assert not allows(anywhere, what, target)
@@ -126,7 +148,11 @@ PATHS["void_requested"] = [("acc", "request_void")]
 PATHS["handled"] = [*PATHS["dispatched"], ("unit", "feedback")]
 PATHS["checking"] = [*PATHS["handled"], ("acc", "send_check")]
 PATHS["checked"] = [*PATHS["checking"], ("sup", "check_pass")]
-PARAMS = {"request_return": {"disputed_owner": "SZYL"}, "request_extension": {"hours": 4}}
+PARAMS = {
+    "request_return": {"disputed_owner": "SZYL"},
+    "request_extension": {"hours": 4},
+    "refuse": {"refusal": "not_a_case"},
+}
 START_STATE = {"request_void": "dispatched", "urge": "dispatched"}  # where a unit's grant is tested too
 
 
@@ -182,8 +208,12 @@ def test_every_account_against_every_action(world, action):
         case = _case_in(wf, people, point, squad, state, matter)
         grant = EXPECTED[f"action.{action}"].get(account.role)
         in_scope = account.covers(case.district) and (grant != "assignee" or case.assignee == account.unit)
+        params = dict(PARAMS.get(action, {}))
+        if action == "merge":  # a duplicate of another case
+            into = _case_in(wf, people, point, squad, "filed", matter)
+            params.update(into=into.id, into_version=into.version)
         try:
-            after = wf.act(account, case.id, action, case.version, reason="because", **PARAMS.get(action, {}))
+            after = wf.act(account, case.id, action, case.version, reason="because", **params)
         except Forbidden:
             assert not (grant and in_scope), f"{who} was refused {action}"
             continue
