@@ -13,12 +13,14 @@ import flask
 
 from cities.config import load_config
 from dispatch.context import open_workflow
+from dispatch.media import PhotoStore
 from layers.basemap import parse_basemap
 from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
 from store.registry import open_store
 from web import api, auth, exports, headers
+from web import photos as photo_routes
 from web.services import KEY, Services
 
 HERE = Path(__file__).resolve().parent
@@ -60,7 +62,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     store.check_schema()
     cfg = load_config(settings.city, settings.data_dir)
     tiles = MBTiles(basemap.path) if basemap.path is not None else None
-    svc = Services(cfg, store, lambda: open_workflow(store, cfg), basemap, tiles)
+    photos = PhotoStore(settings.media_root, settings.photo_max_mb * 1024 * 1024)
+    svc = Services(cfg, store, lambda: open_workflow(store, cfg), basemap, photos, tiles)
     svc.board.snapshot()  # built now, so the first visitor does not wait for it
 
     server = flask.Flask(__name__)
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     auth.init(server, settings)
     api.init(server)
     exports.init(server)
+    photo_routes.init(server)
     app = dash.Dash(
         __name__,
         server=server,

@@ -24,8 +24,14 @@ def nav() -> html.Nav:
     if user is not None:
         if allows(user, "page.wall"):
             links.append(dcc.Link(t("nav.wall"), href="/wall", id="nav-wall"))
+        if allows(user, "page.intake"):
+            links.append(dcc.Link(t("nav.intake"), href="/intake", id="nav-intake"))
         if allows(user, "page.dispatch"):
             links.append(dcc.Link(t("nav.dispatch"), href="/dispatch", id="nav-dispatch"))
+        if allows(user, "page.unit"):
+            links.append(dcc.Link(t("nav.unit"), href="/unit", id="nav-unit"))
+        if allows(user, "page.field"):
+            links.append(html.A(t("nav.field"), href="/field", id="nav-field"))  # a plain page, not Dash
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))

@@ -31,9 +31,24 @@ from web.services import services
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads; it sends the value as X-CSRFToken
 OPEN_PREFIXES = ("/login", "/auth/", "/assets/", "/_favicon", "/favicon.ico")
-DATA_PREFIXES = ("/api/", "/export/", "/tiles/", "/_dash-")
-CALLBACK_PAGES = {"wall": "page.wall", "dispatch": "page.dispatch", "district": "page.district"}
-HOMES = (("page.dispatch", "/dispatch"), ("page.wall", "/wall"))
+DATA_PREFIXES = ("/api/", "/export/", "/tiles/", "/_dash-", "/photos/")
+# a Dash callback's page, by the prefix of its first output's id ("intake-queue" -> page.intake)
+CALLBACK_PAGES = {
+    "wall": "page.wall",
+    "dispatch": "page.dispatch",
+    "district": "page.district",
+    "intake": "page.intake",
+    "unit": "page.unit",
+    "case": "page.case",
+}
+# where an account lands after sign-in: the first page of this list its role may open
+HOMES = (
+    ("page.dispatch", "/dispatch"),
+    ("page.intake", "/intake"),
+    ("page.unit", "/unit"),
+    ("page.field", "/field"),
+    ("page.wall", "/wall"),
+)
 TOUCH_EVERY = timedelta(minutes=1)
 
 bp = flask.Blueprint("auth", __name__)

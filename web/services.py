@@ -10,6 +10,7 @@ import flask
 
 from cities.config import CityConfig
 from dispatch.board import Board
+from dispatch.media import PhotoStore
 from dispatch.workflow import Workflow
 from layers.basemap import Basemap
 from layers.city import CityLayers
@@ -31,10 +32,12 @@ class Services:
         store: Store,
         open_workflow: Callable[[], Workflow],
         basemap: Basemap,
+        photos: PhotoStore,
         tiles: MBTiles | None = None,
         check_every_s: float = LAYER_CHECK_S,
     ) -> None:
         self.city, self.store, self.basemap, self.tiles = city, store, basemap, tiles
+        self.photos = photos
         self._open = open_workflow
         self._lock = threading.Lock()
         self._every = check_every_s

@@ -40,7 +40,7 @@ def test_guessing_is_throttled(app):
     # another address is not locked out by this one's guesses
     other = app.server.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.0.0.8"
-    assert sign_in(other, "acceptor").headers["Location"] == "/wall"
+    assert sign_in(other, "acceptor").headers["Location"] == "/intake"
 
 
 def test_each_role_lands_on_its_page(client):
