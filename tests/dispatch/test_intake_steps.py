@@ -8,7 +8,7 @@ from PIL import Image
 
 from dispatch.media import PhotoStore
 from store.errors import Conflict, Forbidden, Invalid
-from tests.dispatch.test_workflow import flow, new, run  # noqa: F401 - the fixture is used by name
+from tests.dispatch.test_workflow import new, run
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def photos(tmp_path):
 
 
 def test_photos_go_with_the_report_and_the_steps(flow, photos):
-    wf, _, u, p, sub = flow
+    wf, _, u, p, _ = flow
     case = wf.report(u["sup"], new(p), [photos.save(jpeg())])
     case = run(wf, case, (u["acc"], "file", {"urgency": "urgent"}), (u["disp"], "dispatch", {}))
     assert case.urgency == "urgent"
