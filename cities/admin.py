@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from cities.config import CityConfig
 from geo.crs import STORAGE_CRS, project_geometries, transformer
@@ -82,10 +83,19 @@ def _partition(
     rng: np.random.Generator,
     core: NDArray[np.float64] | None = None,
 ) -> NDArray[np.int64]:
-    """Labels 0..k-1. Anchored regions keep their anchor; the others take seeds nearest the core first."""
+    """Labels 0..k-1. Anchored regions keep their anchor; the others take seeds nearest the core first.
+
+    When every region is anchored (every sub-district's seat is known), each item goes to its nearest anchor:
+    real sub-districts' areas do not follow their number of communities, and balancing them to targets moved
+    boundaries away from the seats they are drawn around.
+    """
     k = len(targets)
     if k == 1:
         return np.zeros(len(xy), dtype=np.int64)
+    if len(anchors) == k:
+        points = np.array([anchors[r] for r in range(k)])
+        closest: NDArray[np.int64] = np.argmin(((xy[:, None, :] - points[None, :, :]) ** 2).sum(axis=2), axis=1)
+        return closest
     centres = initial_centres(xy, weight, k, rng)
     fixed = np.zeros(k, dtype=bool)
     free = list(range(k))
@@ -103,6 +113,64 @@ def _partition(
     return balanced_assign(xy, weight, assigned, targets, fixed)
 
 
+def _land_parts(land: NDArray[np.object_], pieces: NDArray[np.object_]) -> NDArray[np.int64]:
+    """For each land piece, the index of the land polygon part (island, mainland) it lies on."""
+    parts = shapely.get_parts(land)
+    tree = shapely.STRtree(parts)
+    out = np.full(len(pieces), -1, dtype=np.int64)
+    at, part = tree.query(shapely.point_on_surface(pieces), predicate="intersects")
+    out[at] = part  # parts do not overlap: a point on two is on their shared boundary, either will do
+    lost = np.flatnonzero(out < 0)
+    if len(lost):
+        out[lost] = tree.query_nearest(shapely.point_on_surface(pieces[lost]), all_matches=False)[1]
+    return out
+
+
+def _split_district(
+    xy: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    part: NDArray[np.int64],
+    targets: NDArray[np.float64],
+    pins: list[tuple[int, int, NDArray[np.float64]]],
+    rng: np.random.Generator,
+    core: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Labels 0..k-1 of a district's blocks, given (region, block, point) pins: seats and island points.
+
+    A land part (an island, the mainland) pinned by one region is wholly that region's; one pinned by several
+    is split among them with their pins as fixed centres. Regions with no pin share the largest part with free
+    centres; a part nobody pins joins the region of the nearest block that has one.
+    """
+    k = len(targets)
+    labels = np.full(len(xy), -1, dtype=np.int64)
+    pinned_regions = {r for r, _, _ in pins}
+    free = [r for r in range(k) if r not in pinned_regions]
+    main = int(np.argmax(np.bincount(part - part.min(), weights=weight))) + int(part.min())
+    for p in np.unique(part):
+        firsts: dict[int, NDArray[np.float64]] = {}
+        for r, i, pt in pins:
+            if part[i] == p:
+                firsts.setdefault(r, pt)
+        regions = sorted(firsts) + (free if p == main else [])
+        if not regions:
+            continue
+        m = part == p
+        if len(regions) == 1:
+            labels[m] = regions[0]
+            continue
+        anchors = {n: firsts[r] for n, r in enumerate(regions) if r in firsts}
+        lab = _partition(xy[m], weight[m], targets[regions], anchors, rng, core)
+        labels[m] = np.asarray(regions)[lab]
+    for r, i, _ in pins:
+        labels[i] = r  # a pinned block is its region's whatever the balancing made of its neighbours
+    todo = np.flatnonzero(labels < 0)
+    if len(todo):
+        done = np.flatnonzero(labels >= 0)
+        _, nearest = cKDTree(xy[done]).query(xy[todo])
+        labels[todo] = labels[done[nearest]]
+    return labels
+
+
 def build_hierarchy(
     cfg: CityConfig,
     districts: gpd.GeoDataFrame,
@@ -110,7 +178,10 @@ def build_hierarchy(
     subdistricts: pd.DataFrame,
     communities: pd.DataFrame,
     progress: Progress,
+    seats: dict[str, tuple[float, float]] | None = None,
 ) -> Hierarchy:
+    """Cells, communities and sub-districts of a city; `seats` places sub-districts (code -> lon/lat)."""
+    seats = seats or {}
     rng = np.random.default_rng(cfg.seed)
     n_d = len(districts)
     dgeom = np.asarray(districts.geometry.values)
@@ -145,6 +216,7 @@ def build_hierarchy(
             "d": p_d[land_idx],
             "i": pieces.i[land_idx] // f_block,
             "j": pieces.j[land_idx] // f_block,
+            "part": _land_parts(lgeom, p_geom[land_idx]),
             "area": p_area[land_idx],
             "wx": p_xy[land_idx, 0] * p_area[land_idx],
             "wy": p_xy[land_idx, 1] * p_area[land_idx],
@@ -152,38 +224,44 @@ def build_hierarchy(
     )
     items = blocks.groupby(["d", "i", "j"], as_index=False)[["area", "wx", "wy"]].sum()
     items["x"], items["y"] = items["wx"] / items["area"], items["wy"] / items["area"]
+    # a block on two land parts (islets a few metres apart) counts as on the one holding most of its land
+    part_of = blocks.sort_values("area", ascending=False, kind="stable").drop_duplicates(["d", "i", "j"])
+    items = items.merge(part_of[["d", "i", "j", "part"]], on=["d", "i", "j"], how="left")
     items["item"] = np.arange(len(items))
     items["sub"] = ""
+    item_pinned = np.zeros(len(items), dtype=bool)
+    block_item = items.set_index(["d", "i", "j"])["item"]
     for d, dcode in enumerate(districts["code"]):
-        mine = items["d"] == d
+        mine = np.flatnonzero(items["d"].to_numpy() == d)
         dsubs = subs[subs["parent_code"] == dcode].sort_values("code").reset_index(drop=True)
         if dsubs.empty:
             raise BuildError(f"district {dcode} has no sub-district in the list")
         xy = items.loc[mine, ["x", "y"]].to_numpy()
-        w = items.loc[mine, "area"].to_numpy()
-        core = _metric_xy(cfg, cfg.cores.get(dcode, cfg.centre))
-        dist = np.hypot(*(xy - core).T)
-        order = np.argsort(dist, kind="stable")
-        urban_share = dsubs.loc[dsubs["zone"] == "urban", "weight"].sum() / dsubs["weight"].sum()
-        cum = np.cumsum(w[order]) / w.sum()
-        is_urban = np.zeros(len(xy), dtype=bool)
-        is_urban[order[cum <= urban_share + 1e-12]] = True
-        labels = np.empty(len(xy), dtype=object)
-        for zone, zmask in (("urban", is_urban), ("rural", ~is_urban)):
-            zsubs = dsubs[dsubs["zone"] == zone].reset_index(drop=True)
-            if zsubs.empty or not zmask.any():
-                continue
-            zxy = xy[zmask]
-            anchors = {
-                r: _metric_xy(cfg, cfg.anchors[code]) for r, code in enumerate(zsubs["code"]) if code in cfg.anchors
-            }
-            lab = _partition(zxy, w[zmask], zsubs["weight"].to_numpy(), anchors, rng, core)
-            labels[zmask] = zsubs["code"].to_numpy()[lab]
-        items.loc[mine, "sub"] = labels
+        pins: list[tuple[int, int, NDArray[np.float64]]] = []
+        for r, code in enumerate(dsubs["code"]):
+            for lonlat in ([seats[code]] if code in seats else []) + list(cfg.islands.get(code, ())):
+                pt = _metric_xy(cfg, lonlat)
+                bi, bj, _ = lattice.locate_one(float(pt[0]), float(pt[1]))
+                hit = block_item.get((d, bi // f_block, bj // f_block))
+                # a point off the district's land (sea, or reclaimed land the coastline predates) takes the
+                # nearest block of the district
+                local = int(np.argmin(((xy - pt) ** 2).sum(axis=1))) if hit is None else int(np.searchsorted(mine, hit))
+                pins.append((r, local, pt))
+        labels = _split_district(
+            xy,
+            items.loc[mine, "area"].to_numpy(),
+            items.loc[mine, "part"].to_numpy(),
+            dsubs["weight"].to_numpy(),
+            pins,
+            rng,
+            _metric_xy(cfg, cfg.cores.get(dcode, cfg.centre)),
+        )
+        items.loc[mine, "sub"] = dsubs["code"].to_numpy()[labels]
+        item_pinned[mine[[local for _, local, _ in pins]]] = True
     sub_codes = np.array(sorted(subs["code"]))
     sub_lab = np.searchsorted(sub_codes, items["sub"].to_numpy().astype(str))
     edges = _grid_edges(items[["item", "d", "i", "j"]])
-    sub_lab = make_contiguous(sub_lab, edges, items["area"].to_numpy())
+    sub_lab = make_contiguous(sub_lab, edges, items["area"].to_numpy(), pinned=item_pinned)
     items["sub"] = sub_codes[sub_lab]
     block_sub = items.set_index(["d", "i", "j"])["sub"]
     piece_sub = block_sub.reindex(pd.MultiIndex.from_frame(blocks[["d", "i", "j"]])).to_numpy()

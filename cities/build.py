@@ -42,8 +42,9 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     land = _read_layer(cfg.sources["land"])
     subdistricts = pd.read_csv(cfg.sources["subdistricts"], dtype=str)
     communities = pd.read_csv(cfg.sources["communities"], dtype=str)
+    seats = _read_seats(cfg, subdistricts)
     catalog = load_catalog(cfg)
-    h = build_hierarchy(cfg, districts, land, subdistricts, communities, progress)
+    h = build_hierarchy(cfg, districts, land, subdistricts, communities, progress, seats)
     _name_in_english(cfg, h)
     progress("laying out vendor points, storefront zones, model streets and signboard roads")
     zones = build_zones(cfg, h)
@@ -90,6 +91,29 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def _read_seats(cfg: CityConfig, subdistricts: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Where each sub-district is (its seat of government, say): code -> WGS84 lon/lat, from an optional source."""
+    path = cfg.sources.get("subdistrict_seats")
+    if path is None:
+        return {}
+    seats = pd.read_csv(path, dtype={"code": str})
+    missing = {"code", "lon", "lat"} - set(seats.columns)
+    if missing:
+        raise InvalidInput(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    unknown = sorted(set(seats["code"]) - set(subdistricts["code"]))
+    if unknown:
+        raise InvalidInput(f"{path}: codes not in the sub-district list: {', '.join(unknown)}")
+    twice = seats.loc[seats["code"].duplicated(), "code"]
+    if len(twice):
+        raise InvalidInput(f"{path}: codes listed twice: {', '.join(twice)}")
+    lon = pd.to_numeric(seats["lon"], errors="coerce")
+    lat = pd.to_numeric(seats["lat"], errors="coerce")
+    bad = seats.loc[lon.isna() | lat.isna() | ~lon.between(-180, 180) | ~lat.between(-90, 90), "code"]
+    if len(bad):
+        raise InvalidInput(f"{path}: no valid lon/lat for {', '.join(bad)}")
+    return {c: (float(x), float(y)) for c, x, y in zip(seats["code"], lon, lat, strict=True)}
 
 
 def _name_in_english(cfg: CityConfig, h: Hierarchy) -> None:

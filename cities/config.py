@@ -31,7 +31,7 @@ class CityConfig:
     cell_m: dict[str, float]
     weights: dict[str, float]
     rural_special: frozenset[str]
-    anchors: dict[str, LonLat]
+    islands: dict[str, tuple[LonLat, ...]]
     cores: dict[str, LonLat]
     zones: dict[str, Any]
     language: str = "en"  # the app's default language: "zh" or "en"
@@ -86,7 +86,10 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             cell_m={k: float(v) for k, v in g["cell_m"].items()},
             weights={k: float(v) for k, v in p.items()},
             rural_special=frozenset(s.get("rural_special", [])),
-            anchors={k: _lonlat(v, f"{path} anchor {k}") for k, v in s.get("anchors", {}).items()},
+            islands={
+                str(k): tuple(_lonlat(pt, f"{path} [subdistricts.islands] {k}") for pt in v)
+                for k, v in s.get("islands", {}).items()
+            },
             cores={k: _lonlat(v, f"{path} core {k}") for k, v in raw.get("districts", {}).get("cores", {}).items()},
             zones=raw.get("zones", {}),
             language=str(c.get("language", "en")),

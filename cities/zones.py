@@ -165,6 +165,8 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
                 part = max(shapely.get_parts(geom), key=shapely.area, default=None)
                 if part is None or part.geom_type != "Polygon" or any(shapely.intersects(part, q) for q in placed):
                     continue
+                if not shapely.covers(land, part):
+                    continue  # the cut put a vertex a hair off the coast (floating point): lay out another
                 if (
                     shapely.area(project_geometries(np.array([part], dtype=object), STORAGE_CRS, cfg.metric_crs)[0])
                     < 5000

@@ -47,7 +47,10 @@ def balanced_assign(
     fixed: NDArray[np.bool_] | None = None,
     iterations: int = 250,
 ) -> IntArray:
-    """Assign items to regions so that each region's total weight approaches its target share."""
+    """Assign items to regions so that each region's total weight approaches its target share.
+
+    A fixed centre stays a point of its own region whatever the balancing does (its weight is kept high enough).
+    """
     k = len(centres)
     c = centres.astype(float).copy()
     fixed_mask = np.zeros(k, dtype=bool) if fixed is None else fixed
@@ -66,6 +69,7 @@ def balanced_assign(
         if np.all(np.abs(want - have) <= 0.01 * want):
             break  # every region within 1% of its target
         w += step_size * (want - have) / total * k
+        _keep_sites(w, c, fixed_mask)
         mass = np.bincount(labels, weights=weight, minlength=k)
         moving = (mass > 0) & ~fixed_mask
         for axis in (0, 1):
@@ -81,13 +85,38 @@ def balanced_assign(
     return labels
 
 
-def make_contiguous(labels: IntArray, edges: IntArray, weight: FloatArray, rounds: int = 8) -> IntArray:
-    """Give every detached part of a region (not its largest part) to the neighbouring region it borders most.
+def _keep_sites(w: FloatArray, c: FloatArray, fixed: NDArray[np.bool_]) -> None:
+    """Raise the weights of fixed centres until each is nearer (in power distance) to itself than to any other.
 
-    edges: (m, 2) item pairs that touch. Parts that touch no other region (islands) stay where they are.
+    A centre s lies in its own power cell iff w[t] - w[s] <= |c[s] - c[t]|^2 for every t; raising w[s] to the
+    least value that meets this is a longest-path problem with no positive cycle, so k passes settle it.
+    """
+    idx = np.flatnonzero(fixed)
+    if not len(idx):
+        return
+    d2 = ((c[idx][:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+    for _ in range(len(w)):
+        need = np.max(w[None, :] - d2, axis=1)
+        if np.all(w[idx] >= need):
+            break
+        w[idx] = np.maximum(w[idx], need)
+
+
+def make_contiguous(
+    labels: IntArray,
+    edges: IntArray,
+    weight: FloatArray,
+    rounds: int = 8,
+    pinned: NDArray[np.bool_] | None = None,
+) -> IntArray:
+    """Give every detached part of a region (not its main part) to the neighbouring region it borders most.
+
+    edges: (m, 2) item pairs that touch. Parts that touch no other region (islands) stay where they are. A part
+    holding a pinned item never moves, and the largest such part of a region is its main part.
     """
     lab = labels.copy()
     n = len(lab)
+    pin = np.zeros(n, dtype=bool) if pinned is None else pinned
     if len(edges) == 0:
         return lab
     a, b = edges[:, 0], edges[:, 1]
@@ -96,8 +125,9 @@ def make_contiguous(labels: IntArray, edges: IntArray, weight: FloatArray, round
         graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
         _, comp = connected_components(graph, directed=False)
         comp_weight = np.bincount(comp, weights=weight)
-        # the largest component of each label is its main part
-        order = np.lexsort((-comp_weight[comp], lab))
+        comp_pinned = np.bincount(comp, weights=pin.astype(float)) > 0
+        # the largest component of each label (the largest pinned one, if any) is its main part
+        order = np.lexsort((-comp_weight[comp], ~comp_pinned[comp], lab))
         main = np.full(lab.max() + 1, -1)
         for idx in order:
             if main[lab[idx]] == -1:
@@ -107,7 +137,7 @@ def make_contiguous(labels: IntArray, edges: IntArray, weight: FloatArray, round
             break
         changed = False
         cross = ~same
-        for c in np.unique(comp[detached]):
+        for c in np.unique(comp[detached & ~comp_pinned[comp]]):
             members = comp == c
             touching = cross & (members[a] ^ members[b])
             if not touching.any():

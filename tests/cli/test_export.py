@@ -39,7 +39,7 @@ def test_export_cases_in_the_citys_language_by_default(two_cases, tmp_path):
     assert df.loc["09006", "reported_at"] == "2026-11-27T19:30:00+08:00"  # as reported, not 11:30 UTC
     assert df.loc["06010", "matter_name"] == "暴露垃圾" and df.loc["09006", "matter_name"] == "占道经营"
     assert (df["state"] == "reported").all() and (df["state_name"] == "已上报").all()
-    assert df["district_name"].str.endswith("区").all() and df.loc["09006", "squad_name"] == "鹭江街道执法中队"
+    assert df["district_name"].str.endswith("区").all() and df.loc["09006", "squad_name"] == "莲前街道执法中队"
     assert (df["lead_department_name"] != df["lead_department"]).all()
     assert "ownership" not in df.columns
 
@@ -50,6 +50,6 @@ def test_export_cases_in_english(two_cases, tmp_path):
     df = pd.read_excel(out, dtype=str, keep_default_na=False).set_index("matter")
     assert df.loc["06010", "matter_name"] == "Exposed garbage" and (df["state_name"] == "reported").all()
     assert df.loc["09006", "reported_at"] == "2026-11-27T19:30:00+08:00"
-    assert df.loc["09006", "squad_name"] == "Lujiang Subdistrict Enforcement Squad"
+    assert df.loc["09006", "squad_name"] == "Lianqian Subdistrict Enforcement Squad"
     for col in ("district_name", "subdistrict_name", "community_name", "lead_department_name"):
         assert df[col].map(lambda v: v.isascii() and v != "").all(), col
