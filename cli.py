@@ -675,12 +675,21 @@ def import_() -> None:
 @click.option("--lon-col", default="lon", show_default=True)
 @click.option("--lat-col", default="lat", show_default=True)
 @click.option("--wkt-col", default="wkt", show_default=True)
-def import_cases_cmd(file: Path, crs: str | None, lon_col: str, lat_col: str, wkt_col: str) -> None:
+@click.option(
+    "--channel",
+    type=click.Choice(["hotline", "app", "partner"]),
+    default=None,
+    help="The file comes from this channel (its cases' source); rows may then give an 'area' (sub-district or "
+    "community, name or code) instead of a position: they are placed there and flagged located_by_area.",
+)
+def import_cases_cmd(
+    file: Path, crs: str | None, lon_col: str, lat_col: str, wkt_col: str, channel: str | None
+) -> None:
     """Import cases (a 'matter' column; optional source, time, urgency, description) as reported."""
     from dispatch.io import import_cases
 
     with _clear_errors(), _store() as store:
-        n = import_cases(_workflow(store), file, crs, "import", lon_col, lat_col, wkt_col)
+        n = import_cases(_workflow(store), file, crs, "import", lon_col, lat_col, wkt_col, channel)
     out.print(f"imported {n} cases from {file}")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from dispatch.areas import LOCATED_BY_AREA, AreaIndex
 from dispatch.limits import bad_text
 from dispatch.sheet import write_table
 from dispatch.table import Labels, cases_frame
@@ -45,6 +46,9 @@ FORMATS = {
 
 
 CHUNK = 10_000  # rows resolved, built and stored at a time: memory stays bounded however long the file is
+# the channel a file comes from, and the source its cases get unless a 'source' column says otherwise
+CHANNELS = {"hotline": "hotline", "app": "citizen", "partner": "superior"}
+AREA_COL = "area"  # for channels: where a row has no position, the sub-district or community (name or code)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class _Rows:
     urgency: NDArray[Any]
     description: NDArray[Any]
     reported_at: pd.Series  # UTC
+    by_area: NDArray[np.bool_]  # placed at the area its row names, not at a position it gave
 
 
 def import_cases(
@@ -68,19 +73,66 @@ def import_cases(
     lon_col: str = "lon",
     lat_col: str = "lat",
     wkt_col: str = "wkt",
+    channel: str | None = None,
 ) -> int:
     """Create a reported case per row (matter; optional source, time, urgency, description), all or none: every
     row is checked before anything is stored, then the cases are built and stored CHUNK rows at a time, in one
-    transaction."""
+    transaction. A file from a channel (CHANNELS) may give, instead of a position, the sub-district or
+    community in an 'area' column: the case is placed there and flagged located_by_area."""
+    if channel is not None and channel not in CHANNELS:
+        raise InvalidInput(f"unknown channel {channel!r}; channels: {', '.join(CHANNELS)}")
     now = wf.clock()
-    checked = _checked_rows(wf, path, now, crs_text, lon_col, lat_col, wkt_col)
+    checked = _checked_rows(wf, path, now, crs_text, lon_col, lat_col, wkt_col, channel)
     return wf.store.insert_history_batches(_batches(wf, checked, path, actor, now))
 
 
+def _place_by_area(wf: Workflow, path: Path, df: pd.DataFrame, lon: NDArray[np.float64], lat: NDArray[np.float64]
+                   ) -> NDArray[np.bool_]:  # fmt: skip
+    """Fill in the rows without a position from their 'area' cell; refuse (listing rows) unknown, ambiguous
+    and missing areas. Which rows were placed so."""
+    missing = ~(np.isfinite(lon) & np.isfinite(lat))
+    if not missing.any():
+        return missing
+    if AREA_COL not in df.columns:
+        raise InvalidInput(
+            f"{path}: rows {rows(np.flatnonzero(missing))} have no position; give lon/lat or an '{AREA_COL}' "
+            "column with the sub-district or community"
+        )
+    layers = wf.engine.city.layers
+    index = AreaIndex(layers["subdistricts"], layers["communities"])
+    problems: dict[str, list[int]] = {}
+    for k in np.flatnonzero(missing):
+        text = str(df[AREA_COL].iloc[k]).strip()
+        found = index.find(text) if text else []
+        if len(found) == 1:
+            lon[k], lat[k] = found[0].lon, found[0].lat
+            continue
+        if not text:
+            key = "no position and no area"
+        elif not found:
+            key = f"unknown area {text[:40]!r}"
+        else:
+            options = "; ".join(f"{p.code} {p.name}" for p in found[:4])
+            key = f"ambiguous area {text[:40]!r} (it may be {options}: give the code or '街道 社区')"
+        problems.setdefault(key, []).append(int(k))
+    if problems:
+        lines = [f"rows {rows(np.asarray(ks))}: {what}" for what, ks in problems.items()]
+        raise InvalidInput(f"{path}: nothing imported; " + "; ".join(lines[:10]))
+    return missing
+
+
 def _checked_rows(
-    wf: Workflow, path: Path, now: datetime, crs_text: str | None, lon_col: str, lat_col: str, wkt_col: str
+    wf: Workflow,
+    path: Path,
+    now: datetime,
+    crs_text: str | None,
+    lon_col: str,
+    lat_col: str,
+    wkt_col: str,
+    channel: str | None = None,
 ) -> _Rows:
-    df, lon, lat = read_points(path, crs_text, lon_col, lat_col, wkt_col)
+    df, lon, lat = read_points(path, crs_text, lon_col, lat_col, wkt_col, missing_ok=channel is not None)
+    by_area = _place_by_area(wf, path, df, lon, lat) if channel is not None else np.zeros(len(df), dtype=bool)
     if "matter" not in df.columns:
         raise InvalidInput(f"{path}: needs a 'matter' column with matter codes")
     n = len(df)
@@ -88,7 +140,8 @@ def _checked_rows(
     bad = np.flatnonzero(~np.isin(matter, [str(m) for m in wf.allowance]))
     if len(bad):
         raise InvalidInput(f"{path}: unknown matter codes at rows {rows(bad)}")
-    source = df["source"].str.strip().to_numpy() if "source" in df.columns else np.full(n, "superior")
+    default_source = CHANNELS[channel] if channel is not None else "superior"
+    source = df["source"].str.strip().to_numpy() if "source" in df.columns else np.full(n, default_source)
     bad = np.flatnonzero(~np.isin(source, SOURCES))
     if len(bad):
         raise InvalidInput(f"{path}: unknown sources at rows {rows(bad)}; sources: {', '.join(SOURCES)}")
@@ -123,7 +176,7 @@ def _checked_rows(
         raise InvalidInput(
             f"{path}: rows {rows(np.flatnonzero(lawful))} are lawful where and when they were reported: no case"
         )
-    return _Rows(lon, lat, matter, source, urgency, description, reported_at)
+    return _Rows(lon, lat, matter, source, urgency, description, reported_at, by_area)
 
 
 def _refused(
@@ -162,7 +215,8 @@ def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> I
                 str(r.description[k]),
                 str(r.urgency[k]),
             )
-            case = new_case(new, owners, "reported", actor, now)  # no case_no: the store numbers it
+            flags = (LOCATED_BY_AREA,) if r.by_area[k] else ()
+            case = new_case(new, owners, "reported", actor, now, extra_flags=flags)  # the store numbers it
             history.append((case, [arrival(case, actor, now, "import", f"imported from {path.name}", row=k + 2)]))
         yield history
 

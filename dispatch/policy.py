@@ -80,6 +80,7 @@ POLICY: dict[str, Entry] = {
     "action.file": Entry(_grant("acceptor shift_lead")),
     "action.refuse": Entry(_grant("acceptor shift_lead")),
     "action.merge": Entry(_grant("acceptor shift_lead")),
+    "action.relocate": Entry(_grant("acceptor shift_lead")),
     "action.dispatch": Entry(_grant("dispatcher")),
     "action.feedback": Entry(_grant("unit", Scope.ASSIGNEE)),
     "action.complete_stage": Entry(_grant("unit", Scope.ASSIGNEE)),

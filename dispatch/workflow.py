@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dispatch.areas import LOCATED_BY_AREA
 from dispatch.calendar import OutsideCalendar, WorkingCalendar, parse_allowance
 from dispatch.limits import check_text
 from dispatch.media import Photo, check_count
@@ -87,6 +88,7 @@ ACTIONS = {
         Action("file", ("reported", "accepted"), "filed"),
         Action("refuse", TO_FILE, "voided", needs_reason=True),
         Action("merge", TO_FILE, "voided"),  # a duplicate report joins the case it repeats
+        Action("relocate", TO_FILE, None),  # the acceptor places a report exactly (e.g. one located by area)
         Action("dispatch", ("filed",), "dispatched"),
         Action("feedback", ("dispatched",), "handled"),
         Action("complete_stage", ("dispatched",), "dispatched"),
@@ -404,6 +406,16 @@ class Workflow:
             check(actor, "action.merge", Target(into.district))
             ch.update(closed_at=now, duplicate_of=into.id)
             flags.append("refused:duplicate")
+        elif name == "relocate":
+            lon, lat = params.get("lon"), params.get("lat")
+            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+                raise Invalid("a new position needs lon and lat as numbers", code="relocate.position")
+            owners = self.owners(self.engine.resolve(float(lon), float(lat), case.matter, case.reported_at))
+            if owners.district is None:
+                raise Invalid(f"({lon}, {lat}) lies outside the city", code="report.outside")
+            check(actor, "action.relocate", Target(owners.district))
+            ch.update(lon=float(lon), lat=float(lat), ownership=owners.to_json(), **owners.columns())
+            flags = [f for f in flags if f != LOCATED_BY_AREA and f != case.owners.flag] + list(owners.flags)
         elif name == "rework":
             ch["closed_on_time"] = None
             flags.append("reworked")

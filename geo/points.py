@@ -86,10 +86,17 @@ def refuse_control(path: Path, df: pd.DataFrame, unit: str) -> None:
 
 
 def read_points(
-    path: Path, crs_text: str | None = None, lon_col: str = "lon", lat_col: str = "lat", wkt_col: str = "wkt"
+    path: Path,
+    crs_text: str | None = None,
+    lon_col: str = "lon",
+    lat_col: str = "lat",
+    wkt_col: str = "wkt",
+    missing_ok: bool = False,
 ) -> tuple[pd.DataFrame, Floats, Floats]:
     """The rows (as text) and their WGS84 lon/lat. A CSV is WGS84 unless crs_text says otherwise; another
-    format is in the CRS it declares (crs_text overrides it). Problems name the file and the rows."""
+    format is in the CRS it declares (crs_text overrides it). Problems name the file and the rows. With
+    `missing_ok`, a CSV row whose position cells are all empty (or a file without position columns) gives NaN
+    for the caller to place otherwise; a cell that holds something unparsable is still refused."""
     if not path.is_file():
         raise InvalidInput(f"points file not found: {path}")
     declared = None
@@ -105,6 +112,9 @@ def read_points(
             ok = np.array([g is not None and g.geom_type == "Point" and not g.is_empty for g in geoms])
             pts = np.where(ok, geoms, shapely.Point(np.nan, np.nan))
             x, y = shapely.get_x(pts), shapely.get_y(pts)
+        elif missing_ok:
+            raw = pd.Series([""] * len(df))
+            x = y = np.full(len(df), np.nan)
         else:
             missing = next(c for c in (lon_col, lat_col) if c not in df.columns)
             raise InvalidInput(
@@ -125,14 +135,20 @@ def read_points(
         df = pd.DataFrame(gdf.drop(columns="geometry")).astype(str)
         refuse_control(path, df, "feature")
         raw = pd.Series([f"{a}, {b}" for a, b in zip(x, y, strict=True)])
-    bad = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if missing_ok:
+        bad &= raw.str.strip().str.strip(",").str.strip().to_numpy() != ""  # empty is missing, not bad
+    bad = np.flatnonzero(bad)
     if len(bad):
         rows = ", ".join(f"row {r + 2} ({raw.iloc[r]!r})" for r in bad[:5])
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         raise InvalidInput(f"{path}: unparsable or missing coordinates at {rows}{more}")
     if crs_text is None:
         crs_text = "wgs84" if declared is None else declared.to_string()
-    lon, lat = to_wgs84(x, y, parse_crs(crs_text))
+    have = np.isfinite(x) & np.isfinite(y)
+    lon, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    if have.any():
+        lon[have], lat[have] = to_wgs84(x[have], y[have], parse_crs(crs_text))
     return df, lon, lat
 
 

@@ -41,8 +41,6 @@ CHANGEABLE = frozenset(CASE_FIELDS) - {
     "case_no",
     "source",
     "reported_at",
-    "lon",
-    "lat",
     "version",
     "updated_at",
     "updated_by",
@@ -224,6 +222,8 @@ class SQLStore(AccountStore, ExtrasStore, Store):
         values = dict(changes)
         if "flags" in values:
             values["flags"] = ",".join(values["flags"])
+        if "lon" in values or "lat" in values:  # the point column follows (a report placed exactly)
+            values["geom"] = shapely.Point(values.get("lon", current.lon), values.get("lat", current.lat))
         done = conn.execute(
             cases.update()
             .where(cases.c.id == current.id, cases.c.version == current.version)

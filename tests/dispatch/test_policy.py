@@ -45,6 +45,7 @@ EXPECTED = {
     "action.file": {"acceptor": "district", "shift_lead": "district"},
     "action.refuse": {"acceptor": "district", "shift_lead": "district"},
     "action.merge": {"acceptor": "district", "shift_lead": "district"},
+    "action.relocate": {"acceptor": "district", "shift_lead": "district"},
     "action.dispatch": {"dispatcher": "district"},
     "action.feedback": {"unit": "assignee"},
     "action.complete_stage": {"unit": "assignee"},
