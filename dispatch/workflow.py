@@ -408,13 +408,15 @@ class Workflow:
             flags.append("refused:duplicate")
         elif name == "relocate":
             lon, lat = params.get("lon"), params.get("lat")
-            if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+            numbers = [v for v in (lon, lat) if isinstance(v, int | float) and not isinstance(v, bool)]
+            if len(numbers) != 2:
                 raise Invalid("a new position needs lon and lat as numbers", code="relocate.position")
-            owners = self.owners(self.engine.resolve(float(lon), float(lat), case.matter, case.reported_at))
+            lon, lat = float(numbers[0]), float(numbers[1])
+            owners = self.owners(self.engine.resolve(lon, lat, case.matter, case.reported_at))
             if owners.district is None:
                 raise Invalid(f"({lon}, {lat}) lies outside the city", code="report.outside")
             check(actor, "action.relocate", Target(owners.district))
-            ch.update(lon=float(lon), lat=float(lat), ownership=owners.to_json(), **owners.columns())
+            ch.update(lon=lon, lat=lat, ownership=owners.to_json(), **owners.columns())
             flags = [f for f in flags if f != LOCATED_BY_AREA and f != case.owners.flag] + list(owners.flags)
         elif name == "rework":
             ch["closed_on_time"] = None

@@ -71,7 +71,6 @@ def test_without_a_channel_a_position_is_required(env, tmp_path):
 
 def test_an_acceptor_places_a_report_exactly(env, tmp_path, engine):
 
-
     path = tmp_path / "one.csv"
     path.write_text("matter,area\n06010,鼓浪屿街道\n", encoding="utf-8")
     assert _run("import", "cases", path, "--channel", "partner").exit_code == 0
