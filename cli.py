@@ -576,6 +576,61 @@ def _workflow(store: Any, city: str | None = None) -> Any:
     return open_workflow(store, cfg)
 
 
+@main.command()
+@click.option("--period", required=True, help="A month: 2026-11.")
+@click.option(
+    "--level",
+    type=click.Choice(["district", "subdistrict", "squad", "department", "inspector", "dispatcher", "shift_lead"]),
+    default="district",
+    show_default=True,
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Default: the city's language.")
+@click.option("--explain", is_flag=True, help="Each indicator with its formula and the numbers put in.")
+def scores(period: str, level: str, lang: str | None, explain: bool) -> None:
+    """The evaluation (考评) of a month at one level: indicators, composite score, grade and rank, as
+    data/<city>/evaluation.toml declares them."""
+    from zoneinfo import ZoneInfo
+
+    from cities.config import load_config
+    from dispatch.evaluation import EvaluationError, evaluate, evaluation_file, load, month
+    from web.names import city_names
+
+    s = _settings()
+    cfg = load_config(s.city, s.data_dir)
+    language = lang or cfg.language
+    try:
+        start, end = month(period, ZoneInfo(cfg.timezone))
+        ev = load(evaluation_file(cfg.root))
+    except (ValueError, EvaluationError) as exc:
+        raise UsageProblem(str(exc)) from None
+    with _clear_errors(), _store() as store:
+        wf = _workflow(store)
+        result = evaluate(wf, ev, level, start, end)
+        people = {u.username: u.display_name or u.username for u in store.list_users()}
+    names = city_names(wf.engine.city)
+    kind = {"squad": "unit", "department": "unit"}.get(level, level)
+
+    def name(group: str) -> str:
+        found = people.get(group, group) if level in ("inspector", "dispatcher", "shift_lead") else None
+        return found or f"{names.name(kind, group, language)} ({group})"
+
+    keys = list(ev.schemes[level].weights)
+    t = Table(title=f"{level} · {period}")
+    for col in ("rank", level, *(ev.indicators[k].name(language) for k in keys), "score", "grade"):
+        t.add_column(col, justify="right" if col not in (level,) else "left")
+    for sc in result.scores:
+        cells = [f"{sc.values[k].value * 100:.1f}%" if sc.values[k].value is not None else "—" for k in keys]
+        total = f"{sc.total:.1f}" if sc.total is not None else "—"
+        t.add_row(str(sc.rank or "—"), name(sc.group), *cells, total, sc.grade or "—")
+    out.print(t)
+    if explain:
+        for sc in result.scores:
+            for k in keys:
+                v = sc.values[k]
+                shown = f"{v.value * 100:.1f}%" if v.value is not None else "—"
+                out.print(f"{name(sc.group)}  {ev.indicators[k].name(language)} = {v.numbers} = {shown}")
+
+
 @main.group()
 def layers() -> None:
     """Versions of the city's layers: preview a replacement, apply it, list versions."""

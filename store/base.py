@@ -169,6 +169,11 @@ class Store(ABC):
         """A case's audit log, oldest first."""
 
     @abstractmethod
+    def events_of(self, active_since: datetime | None = None, districts: Sequence[str] | None = None) -> list[Event]:
+        """The event logs of the cases `case_facts(active_since, districts=…)` gives, in one query: by case, then
+        oldest first (what the evaluation replays)."""
+
+    @abstractmethod
     def case_facts(
         self,
         active_since: datetime | None = None,

@@ -420,10 +420,20 @@ class SQLStore(AccountStore, ExtrasStore, Store):
         return self._polygon_exact(polygon, found)
 
     def events(self, case_id: int) -> list[Event]:
+        return self._events(case_events.c.case_id == case_id)
+
+    def events_of(self, active_since: datetime | None = None, districts: Sequence[str] | None = None) -> list[Event]:
+        which = sa.select(cases.c.id)
+        if active_since is not None:
+            which = which.where(_active_clause(active_since))
+        if districts is not None:
+            which = which.where(cases.c.district.in_(list(districts)))
+        return self._events(case_events.c.case_id.in_(which), by_case=True)
+
+    def _events(self, where: sa.ColumnElement[bool], by_case: bool = False) -> list[Event]:
+        order = (case_events.c.case_id, case_events.c.id) if by_case else (case_events.c.id,)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
-            ).all()
+            rows = conn.execute(sa.select(case_events).where(where).order_by(*order)).all()
         return [
             Event(
                 id=r.id,
