@@ -63,6 +63,9 @@ POLICY: dict[str, Entry] = {
     "page.intake": Entry(_grant("acceptor shift_lead admin")),  # new reports, checked cases, void requests
     "page.unit": Entry(_grant("unit")),  # the unit's own cases
     "page.case": Entry(_CASE_VIEWERS),  # one case: timeline, photos, owners
+    # the evaluation (its XLSX too): a district head's counts only their districts' cases
+    "page.scores": Entry(_grant("district_head shift_lead admin")),
+    "route.scores.people": Entry(_grant("shift_lead admin")),  # the levels that rate people
     # a photo: served to whoever may open one of the cases it belongs to
     "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)

@@ -32,6 +32,8 @@ def nav() -> html.Nav:
             links.append(dcc.Link(t("nav.unit"), href="/unit", id="nav-unit"))
         if allows(user, "page.field"):
             links.append(html.A(t("nav.field"), href="/field", id="nav-field"))  # a plain page, not Dash
+        if allows(user, "page.scores"):
+            links.append(dcc.Link(t("nav.scores"), href="/scores", id="nav-scores"))
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))

@@ -40,6 +40,7 @@ CALLBACK_PAGES = {
     "intake": "page.intake",
     "unit": "page.unit",
     "case": "page.case",
+    "scores": "page.scores",
 }
 # where an account lands after sign-in: the first page of this list its role may open
 HOMES = (

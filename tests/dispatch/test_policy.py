@@ -33,6 +33,8 @@ EXPECTED = {
     "page.intake": dict.fromkeys(("acceptor", "shift_lead", "admin"), "district"),
     "page.unit": {"unit": "district"},
     "page.case": CASE_VIEWERS,
+    "page.scores": dict.fromkeys(("district_head", "shift_lead", "admin"), "district"),
+    "route.scores.people": dict.fromkeys(("shift_lead", "admin"), "district"),
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
