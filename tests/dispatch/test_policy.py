@@ -35,7 +35,9 @@ EXPECTED = {
     "page.case": CASE_VIEWERS,
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
-    "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
+    "route.map": dict.fromkeys(
+        ("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head", "unit"), "district"
+    ),
     "export.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
     "action.report": {"supervisor": "district", "acceptor": "district", "admin": "district"},
     "action.send_verify": {"acceptor": "district"},
@@ -68,6 +70,7 @@ EXPECTED = {
     "action.reject_void": {"shift_lead": "district"},
     "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head"), "district"),
     "action.self_handle": {"supervisor": "district"},
+    "action.escalate": {"shift_lead": "district"},
 }
 NEEDS_DISTRICT = {"page.district", "export.district"}
 
@@ -153,7 +156,8 @@ PARAMS = {
     "request_extension": {"hours": 4},
     "refuse": {"refusal": "not_a_case"},
 }
-START_STATE = {"request_void": "dispatched", "urge": "dispatched"}  # where a unit's grant is tested too
+# where a unit's grant is tested too
+START_STATE = {"request_void": "dispatched", "urge": "dispatched", "escalate": "dispatched"}
 
 
 class Clock:
