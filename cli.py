@@ -808,7 +808,8 @@ def notify_send(city: str | None) -> None:
     with _clear_errors(), _store() as store:
         now = datetime.now(UTC)
         escalated = sweep(with_outbox(_workflow(store, city)), now, s.escalate_after_hours)
-        report = send_due(store, s.webhook_url, s.webhook_secret, now, s.webhook_attempts)
+        # what the sweep has just queued is due too
+        report = send_due(store, s.webhook_url, s.webhook_secret, datetime.now(UTC), s.webhook_attempts)
     out.print(
         f"{len(escalated)} escalated; {report.delivered} delivered, {report.retried} to retry, {report.failed} given up"
     )

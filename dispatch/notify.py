@@ -67,7 +67,9 @@ class Facts:
     escalating: NDArray[np.bool_]  # overdue longer than the settings' limit
 
 
-def late_seconds(wf: Workflow, cases: Sequence[CaseFacts], overdue: NDArray[np.bool_], now: datetime) -> NDArray[np.float64]:
+def late_seconds(
+    wf: Workflow, cases: Sequence[CaseFacts], overdue: NDArray[np.bool_], now: datetime
+) -> NDArray[np.float64]:
     """Working seconds each case is past its deadline (0 where it is not overdue); only the overdue are computed."""
     late = np.zeros(len(cases))
     idx = np.flatnonzero(overdue)

@@ -118,10 +118,9 @@ class Sender(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            now = datetime.now(UTC)
             try:
-                self.before(now)
-                send_due(self.store, self.url, self.secret, now, self.attempts)
+                self.before(datetime.now(UTC))
+                send_due(self.store, self.url, self.secret, datetime.now(UTC), self.attempts)
             except Exception:  # a database hiccup: try again next round, never end the thread
                 log.exception("the webhook sender failed a round")
             self.stopped.wait(self.every_s)
