@@ -109,7 +109,7 @@ def action_form() -> html.Div:
 
 def left_text(r: dict[str, Any]) -> str:
     if r["state"] in DONE:
-        return t(f"state.{r['state']}")
+        return ""  # its clock no longer runs (the state says where it is)
     if r["paused"]:
         return t("case.paused")
     if r["left_s"] is None:
