@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 
 import dash
@@ -14,6 +15,8 @@ import flask
 from cities.config import load_config
 from dispatch.context import open_workflow
 from dispatch.media import PhotoStore
+from dispatch.notify import sweep, with_outbox
+from dispatch.webhook import Sender
 from layers.basemap import parse_basemap
 from layers.mbtiles import MBTiles
 from settings import Settings
@@ -63,7 +66,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     cfg = load_config(settings.city, settings.data_dir)
     tiles = MBTiles(basemap.path) if basemap.path is not None else None
     photos = PhotoStore(settings.media_root, settings.photo_max_mb * 1024 * 1024)
-    svc = Services(cfg, store, lambda: open_workflow(store, cfg), basemap, photos, tiles)
+    # with a webhook, every step that tells someone keeps a message in the outbox (dispatch/notify.Outbox)
+    wrap = with_outbox if settings.webhook_url else (lambda wf: wf)
+    svc = Services(cfg, store, lambda: wrap(open_workflow(store, cfg)), basemap, photos, tiles)
     svc.board.snapshot()  # built now, so the first visitor does not wait for it
 
     server = flask.Flask(__name__)
@@ -108,7 +113,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     server.register_error_handler(404, _not_found)
     server.register_error_handler(dash.exceptions.DependencyException, _not_found)  # /_dash-component-suites/x/y
     server.register_error_handler(KeyError, _unknown_callback)
+    if settings.webhook_url:
+        _start_sender(settings, svc)
     return app
+
+
+def _start_sender(settings: Settings, svc: Services) -> Sender:
+    """The background webhook sender: escalates what is overdue past the limit, then sends what is due."""
+    assert settings.webhook_url
+
+    def escalate(now: datetime) -> None:
+        sweep(svc.workflow, now, settings.escalate_after_hours)
+
+    sender = Sender(svc.store, settings.webhook_url, settings.webhook_secret, escalate,
+                    attempts=settings.webhook_attempts)  # fmt: skip
+    sender.start()
+    return sender
 
 
 def _unknown_callback(exc: KeyError) -> flask.Response:

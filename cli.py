@@ -852,6 +852,49 @@ def serve_cmd(host: str, port: int, threads: int, demo: bool) -> None:
     waitress.serve(app.server, host=host, port=port, threads=threads, ident="xiuhua", _quiet=True)
 
 
+@main.group()
+def notify() -> None:
+    """Webhook notifications: send what is due, list what was given up."""
+
+
+@notify.command("send")
+@click.option("--city", default=None, help="Built city (default XIUHUA_CITY).")
+def notify_send(city: str | None) -> None:
+    """Escalate cases overdue past XIUHUA_ESCALATE_AFTER_HOURS, then POST the messages due once (for cron)."""
+    from datetime import UTC
+
+    from dispatch.notify import sweep, with_outbox
+    from dispatch.webhook import send_due
+
+    s = _settings()
+    if not s.webhook_url:
+        raise UsageProblem("XIUHUA_WEBHOOK_URL is not set: there is nowhere to send notifications")
+    with _clear_errors(), _store() as store:
+        now = datetime.now(UTC)
+        escalated = sweep(with_outbox(_workflow(store, city)), now, s.escalate_after_hours)
+        # what the sweep has just queued is due too
+        report = send_due(store, s.webhook_url, s.webhook_secret, datetime.now(UTC), s.webhook_attempts)
+    out.print(
+        f"{len(escalated)} escalated; {report.delivered} delivered, {report.retried} to retry, {report.failed} given up"
+    )
+
+
+@notify.command("failed")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1, 10_000))
+def notify_failed(limit: int) -> None:
+    """List the messages given up after every attempt (newest first)."""
+    with _clear_errors(), _store() as store:
+        rows = store.deliveries(failed=True, limit=limit)
+    t = Table(title=f"failed deliveries ({len(rows)})")
+    for col in ("id", "kind", "case", "created", "attempts", "last error"):
+        t.add_column(col)
+    for d in rows:
+        case = d.payload.get("case") or {}
+        t.add_row(str(d.id), d.kind, str(case.get("no", "")), f"{d.created_at:%Y-%m-%d %H:%M}", str(d.attempts),
+                  d.last_error)  # fmt: skip
+    out.print(t)
+
+
 def run() -> None:
     """Entry point that never shows a traceback for a user's mistake."""
     try:

@@ -54,6 +54,16 @@ def _webhook(raw: str) -> str | None:
     return raw
 
 
+def _secret(raw: str, url: str) -> str | None:
+    if not raw:
+        return None
+    if not url:
+        raise ValueError("XIUHUA_WEBHOOK_SECRET is set but XIUHUA_WEBHOOK_URL is not: set both, or neither")
+    if not 16 <= len(raw) <= 256 or not raw.isprintable():
+        raise ValueError("XIUHUA_WEBHOOK_SECRET: expected 16 to 256 printable characters")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -76,6 +86,8 @@ class Settings:
     photo_max_mb: int = 10  # the largest photo accepted
     webhook_url: str | None = None  # JSON POSTs of notifications (an SMS or work-messaging gateway)
     escalate_after_hours: int = 8  # working hours overdue after which a case escalates to shift lead and head
+    webhook_secret: str | None = None  # signs each POST (X-Xiuhua-Signature: sha256=<HMAC of the body>)
+    webhook_attempts: int = 8  # tries per message (back-off 1, 2, 4 … minutes) before it is given up
 
     @property
     def media_root(self) -> Path:
@@ -104,4 +116,6 @@ class Settings:
             photo_max_mb=_int(e, "XIUHUA_PHOTO_MAX_MB", 10, 1, 100),
             webhook_url=_webhook(e.get("XIUHUA_WEBHOOK_URL", "")),
             escalate_after_hours=_int(e, "XIUHUA_ESCALATE_AFTER_HOURS", 8, 1, 24 * 30),
+            webhook_secret=_secret(e.get("XIUHUA_WEBHOOK_SECRET", ""), e.get("XIUHUA_WEBHOOK_URL", "")),
+            webhook_attempts=_int(e, "XIUHUA_WEBHOOK_ATTEMPTS", 8, 1, 30),
         )

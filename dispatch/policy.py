@@ -70,8 +70,9 @@ POLICY: dict[str, Entry] = {
     "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)
     "route.pages": Entry(_grant(" ".join(ROLES))),
-    # data routes: the map's layers, grid cells and basemap tiles, for whoever has a map page
-    "route.map": Entry(_grant(_MAP_VIEWERS)),
+    # data routes: the map's layers, grid cells and basemap tiles, for whoever has a map page (a unit's page maps
+    # only its own cases, on the city's land, districts and zones: no case data comes by these routes)
+    "route.map": Entry(_grant(_MAP_VIEWERS + " unit")),
     # exports
     "export.district": Entry(_grant("district_head admin shift_lead dispatcher"), needs_district=True),
     # the workflow (dispatch/workflow.py ACTIONS say from which states; this says who)
@@ -107,6 +108,8 @@ POLICY: dict[str, Entry] = {
     "action.reject_void": Entry(_grant("shift_lead")),
     "action.urge": Entry(_grant("supervisor shift_lead dispatcher district_head")),
     "action.self_handle": Entry(_grant("supervisor")),
+    # the system escalates on the shift lead's authority (dispatch/notify.py); a shift lead may escalate by hand
+    "action.escalate": Entry(_grant("shift_lead")),
 }
 assert all(set(e.grants) <= set(ROLES) for e in POLICY.values()), "a policy grant names an unknown role"
 

@@ -8,6 +8,7 @@ transaction, so two people acting at once cannot both win.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from store.base import Step, Store
 from store.errors import Invalid, changed_by
 from store.models import OWNER_COLUMNS, Case, CaseFacts, NewCase, Owners, User
 
+log = logging.getLogger(__name__)
 OPEN = (
     "reported",
     "verifying",
@@ -112,6 +114,8 @@ ACTIONS = {
         Action("approve_void", ("void_requested",), "voided"),
         Action("reject_void", ("void_requested",), None, needs_reason=True),
         Action("urge", OPEN, None, needs_reason=True),
+        # overdue past the settings' limit: the shift lead and the district head are told (once: flag "escalated")
+        Action("escalate", OPEN, None, needs_reason=True),
         Action("self_handle", ("reported",), "closed"),
     )
 }
@@ -164,6 +168,8 @@ class Workflow:
         self.clock = clock
         self.layer_version = layer_version
         self._units: dict[str, frozenset[str]] = {}
+        # told of every action once it is stored (the webhook's outbox, dispatch/notify.Outbox)
+        self.listeners: list[Callable[[User, Case, str, str, datetime], None]] = []
         m = engine.city.matters.set_index("code")
         self.allowance = {code: parse_allowance(d, calendar) for code, d in m["deadline"].items()}
         # staged matters (私搭乱建: stop work -> penalty -> demolition): each stage has its own deadline
@@ -249,7 +255,13 @@ class Workflow:
         if action == "merge":
             steps.append(self._merge_into(case, changes["duplicate_of"], int(params.get("into_version", -1))))
             rows += [replace(m, id=0, case_id=changes["duplicate_of"]) for m in self.store.media_of([case_id])]
-        return self.store.update_many(steps, actor.username, now, rows)[0]
+        done = self.store.update_many(steps, actor.username, now, rows)[0]
+        for listener in self.listeners:
+            try:
+                listener(actor, done, action, reason, now)
+            except Exception:  # the action is stored: a failing listener must not report it as failed
+                log.exception("a workflow listener failed after %s on case %s", action, done.case_no)
+        return done
 
     def _merge_into(self, dup: Case, into_id: int, into_version: int) -> Step:
         """The step that counts a duplicate's reports into the case it repeats (which keeps its photos)."""
@@ -505,6 +517,10 @@ class Workflow:
             ch["closed_at"] = now
         elif name == "urge":
             flags.append("urged")
+        elif name == "escalate":
+            if "escalated" in flags:
+                raise Invalid(f"case {case.case_no} is escalated already", code="escalate.again", case_no=case.case_no)
+            flags.append("escalated")
         elif name == "self_handle":
             ch.update(closed_at=now, closed_on_time=True)
             flags.append("self_handled")

@@ -8,8 +8,10 @@ import dash
 from dash import dcc, html
 
 from dispatch.policy import Target, allows
-from web.auth import Denied, csrf_token, current_user
+from store.models import User
+from web.auth import Denied, csrf_token, current_user, settings
 from web.i18n import error_text, language, t
+from web.notices import counts
 from web.services import services
 
 
@@ -37,6 +39,7 @@ def nav() -> html.Nav:
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))
+        links.append(notices(user))
     other = "en" if language() == "zh" else "zh"
     # the layout is fetched by /_dash-layout: the language switch goes back to the page it came from (Referer)
     right: list[Any] = [html.A(t("nav.switch_language"), href=f"/auth/lang/{other}", id="nav-lang")]
@@ -66,6 +69,23 @@ def nav() -> html.Nav:
             html.Div(right, className="nav-right"),
         ],
         className="top-nav",
+    )
+
+
+def notices(user: User) -> html.Span:
+    """Small badges with the user's counts of new tasks, urges, returns and overdue cases, each a link to its page
+    (dispatch/notify.py decides what counts; nothing is shown when nothing waits)."""
+    found = counts(services(), user, settings().escalate_after_hours)
+    return html.Span(
+        [
+            dcc.Link(
+                t(f"notify.{b.kind}", n=b.count), href=b.href, className=f"badge {b.kind}", id=f"nav-badge-{b.kind}"
+            )
+            for b in found
+        ],
+        className="nav-badges",
+        id="nav-badges",
+        title=t("notify.title"),
     )
 
 

@@ -171,6 +171,7 @@ class CaseFacts:
     closed_on_time: bool | None
     flags: tuple[str, ...]
     version: int
+    assignee: str | None = None  # the unit handling it (its own counts and notifications)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,9 @@ EXPECTED = {
     "route.scores.people": dict.fromkeys(("shift_lead", "admin"), "district"),
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
-    "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
+    "route.map": dict.fromkeys(
+        ("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head", "unit"), "district"
+    ),
     "export.district": dict.fromkeys(("district_head", "admin", "shift_lead", "dispatcher"), "district"),
     "action.report": {"supervisor": "district", "acceptor": "district", "admin": "district"},
     "action.send_verify": {"acceptor": "district"},
@@ -71,6 +73,7 @@ EXPECTED = {
     "action.reject_void": {"shift_lead": "district"},
     "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head"), "district"),
     "action.self_handle": {"supervisor": "district"},
+    "action.escalate": {"shift_lead": "district"},
 }
 NEEDS_DISTRICT = {"page.district", "export.district"}
 
@@ -156,7 +159,8 @@ PARAMS = {
     "request_extension": {"hours": 4},
     "refuse": {"refusal": "not_a_case"},
 }
-START_STATE = {"request_void": "dispatched", "urge": "dispatched"}  # where a unit's grant is tested too
+# where a unit's grant is tested too
+START_STATE = {"request_void": "dispatched", "urge": "dispatched", "escalate": "dispatched"}
 
 
 class Clock:
