@@ -162,6 +162,22 @@ def _requests_waiting(wf) -> None:
     for case in wf.store.cases(states=["dispatched"])[:2]:
         unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
         wf.act(unit, case.id, "request_extension", case.version, reason="需要协调其他部门 (test)", hours=4)
+    # and a dozen filed cases waiting for dispatch (how many the history leaves depends on the hour it ends)
+    from store.errors import Invalid
+    from store.models import NewCase
+
+    store = wf.store
+    acceptor = store.get_user("acceptor")
+    filed = store.cases(states=["filed"])
+    for case in store.cases(states=["closed"], districts=["350203"])[:40]:
+        if len(filed) >= 12:
+            break
+        sup = store.get_user(f"sup.{case.district}")
+        try:  # a vendor's place may be lawful at this hour: then the next one
+            new = wf.report(sup, NewCase(case.matter, case.lon, case.lat, "supervisor", wf.clock(), "(test)"))
+        except Invalid:
+            continue
+        filed.append(wf.act(acceptor, new.id, "file", new.version))
 
 
 @pytest.fixture(scope="session")

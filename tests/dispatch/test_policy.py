@@ -216,6 +216,8 @@ def test_every_account_against_every_action(world, action):
         grant = EXPECTED[f"action.{action}"].get(account.role)
         in_scope = account.covers(case.district) and (grant != "assignee" or case.assignee == account.unit)
         params = dict(PARAMS.get(action, {}))
+        if action == "relocate":  # placed a little further along
+            params.update(lon=point[0], lat=point[1])
         if action == "merge":  # a duplicate of another case
             into = _case_in(wf, people, point, squad, "filed", matter)
             params.update(into=into.id, into_version=into.version)
