@@ -61,12 +61,12 @@ def picture(stage: str, k: int) -> bytes:
     for _ in range(rng.randint(1, 3)):
         x, y, r = rng.randint(40, w - 40), rng.randint(horizon, h - 30), rng.randint(12, 40)
         draw.ellipse((x - r, y - r, x + r, y + r), fill=rng.choice((a, b)), outline="#212529", width=2)
-    for text, size, y in (("演示照片 SYNTHETIC", 46, 24), (f"{STAGE_NAMES[stage]} #{k + 1}", 34, 84)):
+    for text, size, ty in (("演示照片 SYNTHETIC", 46, 24), (f"{STAGE_NAMES[stage]} #{k + 1}", 34, 84)):
         font = _font(size)
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        x = (w - (right - left)) // 2
-        draw.rectangle((x - 12, y - 6, x + right - left + 12, y + bottom - top + 14), fill="#ffffff")
-        draw.text((x - left, y - top), text, font=font, fill="#c92a2a")
+        tx = (w - (right - left)) / 2
+        draw.rectangle((tx - 12, ty - 6, tx + right - left + 12, ty + bottom - top + 14), fill="#ffffff")
+        draw.text((tx - left, ty - top), text, font=font, fill="#c92a2a")
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=80)
     return buf.getvalue()

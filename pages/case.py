@@ -185,9 +185,7 @@ def cell_outline(code: str | None) -> dict[str, Any] | None:
 
 def timeline(v: casepage.CaseView) -> html.Table:
     tz = services().workflow.calendar.tz
-    head = html.Tr(
-        [html.Th(t(f"casepage.col.{k}")) for k in ("when", "who", "what", "state", "reason", "changes")]
-    )
+    head = html.Tr([html.Th(t(f"casepage.col.{k}")) for k in ("when", "who", "what", "state", "reason", "changes")])
     rows = []
     for k, s in enumerate(v.steps):
         state = f"{s.before} → {s.after}" if s.before and s.after and s.before != s.after else (s.after or "")
