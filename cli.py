@@ -495,6 +495,7 @@ def seed_demo_cmd(
 
     from cities.config import load_config
     from dispatch.demo import seed_demo
+    from dispatch.media import PhotoStore
     from geo.errors import InvalidInput
 
     s = _settings()
@@ -522,6 +523,7 @@ def seed_demo_cmd(
                 cfg.seed if seed is None else seed,
                 DEMO_PASSWORD,
                 lambda k: bar.update(task, advance=k),
+                PhotoStore(s.media_root, s.photo_max_mb * 1024 * 1024),
             )
             bar.update(task, completed=n_cases)
         states = store.count_by_state()

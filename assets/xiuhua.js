@@ -118,7 +118,17 @@ window.xiuhua = (function () {
             if (p.hl) { cls.push("selected"); }
             const m = L.circleMarker(latlng, Object.assign(caseStyle(feature, context),
                                                            {className: cls.join(" "), renderer: renderer()}));
-            return m.bindTooltip(p.no);
+            m.bindTooltip(p.no);
+            // a link to the case's page, where the page offers one (the wall, a kiosk, does not)
+            const h = context.hideout || {};
+            if (h.link) {
+                const a = document.createElement("a");
+                a.href = h.link + encodeURIComponent(p.id);
+                a.className = "case-popup-link";
+                a.textContent = p.no + " · " + h.open;  // text, never HTML
+                m.bindPopup(a);
+            }
+            return m;
         },
         cluster: function (feature, latlng, index, context) {
             const n = feature.properties.point_count, k = scale(context);

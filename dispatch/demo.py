@@ -3,7 +3,7 @@
 Each case is reported at a plausible time and place, then moved along the closed loop by Workflow.plan (the
 same checks and changes as live actions) with plausible delays, until it is closed or `until` is reached.
 Everything is drawn from a seeded generator, so the same arguments give the same history. All of it is
-synthetic (every case carries the flag "synthetic").
+synthetic (every case carries the flag "synthetic"; its photos are drawn pictures, marked synthetic too).
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dispatch import synthetic
 from dispatch.calendar import OutsideCalendar
+from dispatch.media import PhotoStore
 from dispatch.workflow import NO_CASE_FLAGS, Workflow
 from store.base import Store
 from store.errors import Invalid
@@ -274,8 +276,10 @@ def seed_demo(
     seed: int,
     password: str,
     progress: Callable[[int], None] | None = None,
+    media: PhotoStore | None = None,
 ) -> tuple[int, list[str]]:
-    """Demo accounts (when missing) and n cases over `days` days up to `until`; returns (cases, new accounts)."""
+    """Demo accounts (when missing) and n cases over `days` days up to `until`; returns (cases, new accounts).
+    With `media`, the steps that take photos get synthetic ones (dispatch/synthetic.py), kept there."""
     store = workflow.store
     city = workflow.engine.city
     districts = sorted(city.layers["districts"]["code"])
@@ -289,7 +293,8 @@ def seed_demo(
             store.add_user(row["username"], password, row["role"], row.get("districts", ()), unit=row.get("unit"))
             added.append(row["username"])
     history = HistoryMaker(workflow, demo_actors(store, districts), seed).make(n, until, days, progress)
-    return store.insert_history(history), added
+    photos = synthetic.photos_of(history, synthetic.pictures(media)) if media is not None else []
+    return store.insert_history(history, photos), added
 
 
 def demo_actors(store: Store, districts: list[str]) -> DemoActors:

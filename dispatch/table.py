@@ -50,6 +50,7 @@ class Labels:
     lang: str
     tz: tzinfo
     names: Mapping[str, Mapping[str, str]]
+    base_url: str = ""  # where the app is served (http://host:port); a case's page is <base_url>/case/<id>
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -73,6 +74,8 @@ def _columns() -> list[str]:
             out.extend(OWNERSHIP_COLUMNS)
             continue
         out.append(field)
+        if field == "case_no":
+            out.append("case_url")
         if field in NAMED:
             out.append(f"{field}_name")
     return out
@@ -101,6 +104,7 @@ def case_row(c: Case, labels: Labels) -> dict[str, Any]:
             row[field] = value
         if field in NAMED:
             row[f"{field}_name"] = labels.name(NAMED[field], value)
+    row["case_url"] = f"{labels.base_url.rstrip('/')}/case/{c.id}"
     sep = "；" if labels.lang == "zh" else "; "
     row["supporting_departments"] = ";".join(owners.supporting_departments)
     row["supporting_departments_name"] = sep.join(labels.name("unit", d) for d in owners.supporting_departments)

@@ -54,6 +54,7 @@ def city_map(
     zones: bool = True,
     metric: str = "open",
     at: tuple[float, float, float] | None = None,
+    case_links: bool = True,
 ) -> html.Div:
     """The map of a page; component ids are `<prefix>-map`, `<prefix>-areas`, `<prefix>-cells`, … . It opens on
     `bounds` fitted to whatever size the map has, or on `at` (lon, lat, zoom) when given."""
@@ -130,7 +131,8 @@ def city_map(
             geo(
                 "cases",
                 "caseStyle",
-                hideout=MARKER,
+                # an incident's popup links to its case page (/case/<id>), unless the page is a kiosk
+                hideout={**MARKER, "link": "/case/", "open": t("casepage.open")} if case_links else MARKER,
                 pointToLayer=js("caseMarker"),
                 clusterToLayer=js("cluster"),
                 cluster=True,

@@ -9,6 +9,7 @@ from typing import Any
 from dash import html
 
 from web import console, names
+from web.casepage import case_url
 from web.i18n import language, t
 from web.services import services
 
@@ -43,7 +44,19 @@ def case_view(p: console.Panel) -> html.Div:
     )
     return html.Div(
         [
-            html.H3(c.case_no, id="dispatch-case-no"),
+            html.H3(
+                [
+                    html.Span(c.case_no, id="dispatch-case-no"),
+                    html.A(
+                        t("casepage.open"),
+                        href=case_url(c.id),
+                        target="_blank",
+                        rel="noopener",
+                        id="dispatch-case-link",
+                        className="case-link",
+                    ),
+                ]
+            ),
             warn,
             html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(v)]) for k, v in rows]), className="facts"),
             html.H4(t("dispatch.why")),
@@ -63,19 +76,19 @@ def deadline_row(d: Any) -> tuple[str, Any]:
     return label, html.Span(value, id="dispatch-deadline", className="overdue" if d.overdue else None)
 
 
-def trace_view(trace: list[dict[str, Any]]) -> html.Div:
+def trace_view(trace: list[dict[str, Any]], prefix: str = "dispatch") -> html.Div:
     """Why this owner: the deciding rule first, by name and in words; the rules that did not apply folded below,
     each by name with why not."""
     lang = language()
     svc = services()
     decided, skipped = console.decision(trace)
     if decided is None:
-        head = html.P(t("dispatch.no_rule"), className="rule applies", id="dispatch-rule")
+        head = html.P(t("dispatch.no_rule"), className="rule applies", id=f"{prefix}-rule")
     else:
         name = console.rule_name(svc, decided["rule"], lang)
         reason = decided[lang]
         words = reason if reason.startswith(name) else t("dispatch.rule", rule=name, reason=reason)
-        head = html.P(words, className="rule applies", id="dispatch-rule")
+        head = html.P(words, className="rule applies", id=f"{prefix}-rule")
     if not skipped:
         return html.Div(head, className="trace")
     folded = html.Details(
@@ -91,6 +104,6 @@ def trace_view(trace: list[dict[str, Any]]) -> html.Div:
                 ]
             ),
         ],
-        id="dispatch-skipped",
+        id=f"{prefix}-skipped",
     )
     return html.Div([head, folded], className="trace")

@@ -15,6 +15,7 @@ from pages import maps
 from pages.shell import forbidden
 from web import names
 from web.auth import Denied, require
+from web.casepage import case_url
 from web.i18n import t
 from web.mapview import map_props
 from web.review import PERIODS, cell_cases, period_days, review
@@ -73,9 +74,16 @@ def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div
                                 id="district-cell-cases",
                                 page_size=10,
                                 style_as_list_view=True,
+                                # the case number links to the case's page
                                 columns=[
-                                    {"name": t(f"queue.{c}"), "id": c} for c in ("no", "state", "matter", "reported")
+                                    {
+                                        "name": t(f"queue.{c}"),
+                                        "id": c,
+                                        **({"presentation": "markdown"} if c == "no" else {}),
+                                    }
+                                    for c in ("no", "state", "matter", "reported")
                                 ],
+                                markdown_options={"link_target": "_self"},
                             ),
                             html.H3(t("district.squads")),
                             html.Div(id="district-squads"),
@@ -227,7 +235,7 @@ def drill_down(click: dict[str, Any] | None, period: str, code: str) -> tuple[An
     tz = services().workflow.calendar.tz
     rows = [
         {
-            "no": f.case_no,
+            "no": f"[{f.case_no}]({case_url(f.id)})",  # markdown: a case number is letters and digits only
             "state": t(f"state.{f.state}"),
             "matter": names.matter(f.matter),
             "reported": f"{f.reported_at.astimezone(tz):%m-%d %H:%M}",

@@ -58,7 +58,7 @@ def layout(at: str | None = None, **_: Any) -> html.Div:
             html.Div(
                 [
                     html.Div(
-                        city_map("wall", svc.basemap, bounds, t, zones=False, at=parse_at(at)),
+                        city_map("wall", svc.basemap, bounds, t, zones=False, at=parse_at(at), case_links=False),
                         className="wall-map",
                     ),
                     html.Div(

@@ -111,8 +111,11 @@ class Store(ABC):
         """Store a new case with its ownership answer, a 'report' event and its photos' rows, in one transaction."""
 
     @abstractmethod
-    def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
-        """Store cases with their event logs in one transaction; ids, and numbers where case_no is "", assigned."""
+    def insert_history(
+        self, history: Sequence[tuple[Case, Sequence[Event]]], photos: Sequence[Sequence[Media]] = ()
+    ) -> int:
+        """Store cases with their event logs (and `photos[k]`, the photo rows of `history[k]`) in one transaction;
+        ids, and numbers where case_no is "", assigned."""
 
     @abstractmethod
     def insert_history_batches(self, batches: Iterable[Sequence[tuple[Case, Sequence[Event]]]]) -> int:

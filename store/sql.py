@@ -32,7 +32,7 @@ from store.models import (
     change,
     new_case,
 )
-from store.schema import case_events, case_numbers, cases, layer_features, layer_versions
+from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, media
 
 CASE_FIELDS = [c.name for c in cases.columns if c.name not in ("geom", "reporter")]
 # what an update may change: never the identity, the report itself, or the bookkeeping the store does
@@ -156,8 +156,19 @@ class SQLStore(AccountStore, ExtrasStore, Store):
             self._insert_media(conn, [{**r, "case_id": case_id} for r in rows])
         return self.get_case(case_id)
 
-    def insert_history(self, history: Sequence[tuple[Case, Sequence[Event]]]) -> int:
-        return self.insert_history_batches([history])
+    def insert_history(
+        self, history: Sequence[tuple[Case, Sequence[Event]]], photos: Sequence[Sequence[Media]] = ()
+    ) -> int:
+        if not photos:
+            return self.insert_history_batches([history])
+        rows = [media_rows(items, case_id=0) for items in photos]  # checked before anything is written
+        with self._write() as conn:
+            ids = self._insert_rows(conn, history)
+            # new cases: no row to find first, so the rows go in at once
+            found = [{**r, "case_id": case_id} for case_id, items in zip(ids, rows, strict=False) for r in items]
+            if found:
+                conn.execute(media.insert(), found)
+        return len(ids)
 
     def insert_history_batches(self, batches: Iterable[Sequence[tuple[Case, Sequence[Event]]]]) -> int:
         with self._write() as conn:  # one transaction: an exception from the iterable rolls every batch back

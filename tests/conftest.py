@@ -133,6 +133,7 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     from cities.config import load_config
     from dispatch.context import open_workflow
     from dispatch.demo import seed_demo
+    from dispatch.media import PhotoStore
     from store import migrate
     from store.registry import open_store
 
@@ -141,7 +142,8 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     store = open_store(url, check=False)
     migrate.upgrade(store.engine)
     wf = open_workflow(store, load_config("xiamen", city_data_dir))
-    seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD)
+    # with the demo's synthetic photos, kept where the app looks for them (XIUHUA_VAR_DIR/media)
+    seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD, media=PhotoStore(var / "media"))
     _requests_waiting(wf)
     store.close()
     return {

@@ -87,7 +87,7 @@ def layers(code: str) -> flask.Response:
 def _labels() -> Labels:
     """Names in the reader's language, times in the city's zone."""
     wf = services().workflow
-    return case_labels(wf.engine.city, language(), wf.calendar.tz)
+    return case_labels(wf.engine.city, language(), wf.calendar.tz, flask.request.url_root)
 
 
 def _local(labels: Labels, at: datetime) -> str:
@@ -108,13 +108,15 @@ def _cases_layer(cases_: list[Case], labels: Labels) -> folium.GeoJson:
                 "matter": esc(f"{c.matter} {labels.name('matter', c.matter)}"),
                 "state": esc(labels.name("state", c.state)),
                 "reported": esc(_local(labels, c.reported_at)),
+                # a link back to the case's page on the server the map came from (folium writes it as HTML)
+                "link": f'<a href="{esc(labels.base_url.rstrip("/"))}/case/{c.id}">{esc(t("casepage.open"))}</a>',
                 "urgent": c.urgency == "urgent",
             },
         }
         for c in cases_
     ]
-    fields = ["no", "matter", "state", "reported"]
-    aliases = [esc(t(f"case.{k}")) for k in ("no", "matter", "state", "reported")]
+    fields = ["no", "matter", "state", "reported", "link"]
+    aliases = [esc(t(f"case.{k}")) for k in ("no", "matter", "state", "reported")] + [esc(t("casepage.case_url"))]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=t("map.cases"),

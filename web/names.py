@@ -105,12 +105,13 @@ def squad(code: str | None) -> str:
     return _here().name("unit", code, language()) if code else "—"
 
 
-def case_labels(city: City, lang: str, tz: tzinfo) -> Labels:
-    """Everything a case export needs to name codes in `lang` and write times in the city's zone `tz`."""
+def case_labels(city: City, lang: str, tz: tzinfo, base_url: str = "") -> Labels:
+    """Everything a case export needs to name codes in `lang`, write times in the city's zone `tz` and link each
+    case to its page under `base_url`."""
     names = city_names(city)
     messages = {
         kind: {code: t(f"{kind}.{code}", lang) for code in codes}
         for kind, codes in (("state", (*OPEN, *CLOSED)), ("source", SOURCES), ("urgency", URGENCIES))
     }
     kinds = ("matter", "district", "subdistrict", "community", "unit")
-    return Labels(lang, tz, {**messages, **{kind: names.tables[(kind, lang)] for kind in kinds}})
+    return Labels(lang, tz, {**messages, **{kind: names.tables[(kind, lang)] for kind in kinds}}, base_url)

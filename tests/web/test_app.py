@@ -116,7 +116,7 @@ def test_exports(client):
     sign_in(client, "head.350203")
     csv = client.get("/export/district/350203/cases.csv?days=7")
     # a UTF-8 byte-order mark first: Excel on a Chinese Windows reads the file as UTF-8, not GBK
-    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbfid,case_no,state,state_name,")
+    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbfid,case_no,case_url,state,state_name,")
     rows = csv.data.decode("utf-8-sig").splitlines()
     assert len(rows) > 10 and all(",350203," in r for r in rows[1:])
     xlsx = client.get("/export/district/350203/cases.xlsx?days=7")

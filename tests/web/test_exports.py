@@ -60,6 +60,8 @@ def test_the_csv_names_codes_in_chinese_and_writes_local_times(app, head):
     assert {"flag", "supporting_departments", "vendor_zone", "boundary_distance_m", "layer_version"} <= set(df.columns)
     assert df["supporting_departments_name"].str.contains("街道办事处|城市管理", regex=True).any()
     assert not df.apply(lambda col: col.str.contains('"trace"')).any().any()
+    # each row links to its case's page on the server it came from
+    assert (df["case_url"] == "http://localhost/case/" + df["id"]).all()
 
 
 def test_the_csv_in_english_names_everything_in_ascii(head):
@@ -106,4 +108,7 @@ def test_the_offline_map_has_a_legend_and_popups_in_the_users_language(app, head
     assert '"Case number"' in english and _escaped(t(f"state.{open_case.state}", "en")) in english
     # still whole on its own: Leaflet inline, nothing loaded from elsewhere
     assert "<script src=" not in english
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", english.replace('href="https://leafletjs.com"', ""))
+    # (each popup links back to its case's page on the server the map came from: a link, not a load)
+    assert '\\u003ca href=\\"http://localhost/case/' in english and "Case page" in english
+    links = re.sub(r'href=\\?"http://localhost/case/\d+\\?"', "", english.replace('href="https://leafletjs.com"', ""))
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", links)
