@@ -282,7 +282,6 @@ def token(token: str, fmt: str) -> flask.Response:
 @bp.post("/requests.<fmt>")
 def post_request(fmt: str) -> flask.Response:
     _format(fmt)
-    flask.request.max_content_length = upload_limit(photo_store().max_bytes)
     key = _api_key(required=True)
     assert key is not None
     store, wf = services().store, services().workflow
@@ -292,7 +291,12 @@ def post_request(fmt: str) -> flask.Response:
     sub = o3.submission(flask.request.form.to_dict(flat=False), key, wf.engine.city, now)
     actor = o3.system_user(key)
     wf.check_report(actor, sub.new)  # position, matter and text first: no photo is kept for a refused request
-    files = [(f.filename or "media", f.read()) for f in flask.request.files.getlist("media") if f]
+    files = []
+    for f in flask.request.files.getlist("media"):
+        try:
+            files.append((f.filename or "media", f.read()))
+        finally:
+            f.close()  # a large upload is spooled to a temporary file: close it at once
     case = wf.report(actor, sub.new, save_all(files), sub.request, public=True)
     body = [{"service_request_id": case.case_no, "service_notice": t("open311.notice"), "account_id": None}]
     return render(fmt, "service_requests", "request", body)
@@ -346,6 +350,8 @@ def _unexpected(exc: Exception) -> flask.Response:
 
 @bp.before_request
 def _before() -> None:
+    if flask.request.method == "POST":  # before anything reads the body: a request may carry photos
+        flask.request.max_content_length = upload_limit(photo_store().max_bytes)
     _language()
 
 

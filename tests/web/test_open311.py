@@ -90,6 +90,74 @@ def _post(client, fmt="json", **data):
     return client.post(f"{V2}/requests.{fmt}", data=data)
 
 
+# the spec's own examples (GeoReport_v2), trimmed to one item each: our answers must have their structure
+SPEC_REQUESTS_XML = """<?xml version="1.0" encoding="utf-8"?>
+<service_requests><request><service_request_id>638344</service_request_id><status>closed</status>
+<status_notes>Duplicate request.</status_notes><service_name>Sidewalk and Curb Issues</service_name>
+<service_code>006</service_code><description></description><agency_responsible></agency_responsible>
+<service_notice></service_notice><requested_datetime>2010-04-14T06:37:38-08:00</requested_datetime>
+<updated_datetime>2010-04-14T06:37:38-08:00</updated_datetime><expected_datetime>2010-04-15T06:37:38-08:00</expected_datetime>
+<address>8TH AVE and JUDAH ST</address><address_id>545483</address_id><zipcode>94122</zipcode>
+<lat>37.762221815</lat><long>-122.4651145</long><media_url>http://city.gov.s3.amazonaws.com/requests/media/638344.jpg</media_url>
+</request></service_requests>"""
+SPEC_POST_XML = """<?xml version="1.0" encoding="utf-8"?>
+<service_requests><request><service_request_id>293944</service_request_id><service_notice>The City will inspect
+</service_notice><account_id/></request></service_requests>"""
+SPEC_SERVICES_XML = """<?xml version="1.0" encoding="utf-8"?>
+<services><service><service_code>001</service_code><service_name>Cans left out 24x7</service_name>
+<description>Garbage or recycling cans</description><metadata>true</metadata><type>realtime</type>
+<keywords>lorem, ipsum, dolor</keywords><group>sanitation</group></service></services>"""
+SPEC_ERRORS_XML = """<?xml version="1.0" encoding="utf-8"?>
+<errors><error><code>403</code><description>Invalid api_key received</description></error></errors>"""
+
+
+def _shape(el):
+    """An element's structure: its tag and its children's shapes (repeated items once)."""
+    kids = []
+    for child in el:
+        s = _shape(child)
+        if s not in kids:
+            kids.append(s)
+    return (el.tag, tuple(kids))
+
+
+def test_structure_matches_the_spec_examples(api, store):
+    c = api.test_client()
+    lon, lat, _ = _point(api.config["XIUHUA"].workflow)
+    _, secret = _key(store)
+    posted = _post(c, "xml", api_key=secret, service_code="06001", lat=str(lat), long=str(lon))
+    assert _shape(_xml(posted)) == _shape(ET.fromstring(SPEC_POST_XML.encode()))
+    number = _xml(posted).findtext("request/service_request_id")
+    assert _shape(_xml(c.get(f"{V2}/requests/{number}.xml"))) == _shape(ET.fromstring(SPEC_REQUESTS_XML.encode()))
+    assert _shape(_xml(c.get(f"{V2}/requests.xml"))) == _shape(ET.fromstring(SPEC_REQUESTS_XML.encode()))
+    assert _shape(_xml(c.get(f"{V2}/services.xml"))) == _shape(ET.fromstring(SPEC_SERVICES_XML.encode()))
+    refused = _post(c, "xml", service_code="06001")
+    assert _shape(_xml(refused)) == _shape(ET.fromstring(SPEC_ERRORS_XML.encode()))
+    # JSON is the same lists of the same fields (the Spark convention)
+    (item,) = c.get(f"{V2}/requests/{number}.json").get_json()
+    assert list(item) == [e.tag for e in ET.fromstring(SPEC_REQUESTS_XML.encode())[0]]
+
+
+def test_a_photo_larger_than_the_default_body_limit(api, store):
+    import numpy as np
+
+    c = api.test_client()
+    lon, lat, _ = _point(api.config["XIUHUA"].workflow)
+    _, secret = _key(store)
+    noise = np.random.default_rng(1).integers(0, 255, (1400, 1400, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "JPEG", quality=95)
+    assert buf.tell() > 2 * 1024 * 1024  # more than the app's 2 MB for forms
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    fields = MultiDict({"api_key": secret, "service_code": "06001", "lat": str(lat), "long": str(lon)})
+    fields.add("media", FileStorage(io.BytesIO(buf.getvalue()), "big.jpg", content_type="image/jpeg"))
+    boundary, body = encode_multipart(fields)  # in memory (the test client would spool a body this big to disk)
+    r = c.post(f"{V2}/requests.json", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert r.status_code == 200, r.data
+
+
 # -- discovery and services ----------------------------------------------------------------------------
 def test_discovery(api):
     c = api.test_client()
