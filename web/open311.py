@@ -350,6 +350,8 @@ def _unexpected(exc: Exception) -> flask.Response:
 
 @bp.before_request
 def _before() -> None:
+    fmt = flask.request.path.rpartition(".")[2]
+    flask.g.open311_fmt = fmt if fmt in FORMATS else "xml"  # errors raised before the view knows its format
     if flask.request.method == "POST":  # before anything reads the body: a request may carry photos
         flask.request.max_content_length = upload_limit(photo_store().max_bytes)
     _language()

@@ -158,6 +158,24 @@ def test_a_photo_larger_than_the_default_body_limit(api, store):
     assert r.status_code == 200, r.data
 
 
+def test_a_body_over_the_limit_is_refused_in_the_spec_format(api, store, tmp_path):
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    from dispatch.media import PhotoStore
+
+    api.config["XIUHUA"].photos = PhotoStore(tmp_path / "small", 100_000)  # so the body limit is about 1.8 MB
+    _, secret = _key(store)
+    fields = MultiDict({"api_key": secret, "service_code": "06001", "lat": "24.47", "long": "118.09"})
+    fields.add("media", FileStorage(io.BytesIO(b"\xff" * 3 * 1024 * 1024), "huge.jpg"))
+    boundary, body = encode_multipart(fields)
+    before = len(store.cases())
+    r = api.test_client().post(f"{V2}/requests.json", data=body,
+                               content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+    assert r.status_code == 413 and "MB" in _errors(r, "json")[0]["description"]
+    assert len(store.cases()) == before
+
+
 # -- discovery and services ----------------------------------------------------------------------------
 def test_discovery(api):
     c = api.test_client()
