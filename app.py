@@ -22,7 +22,7 @@ from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
 from store.registry import open_store
-from web import api, auth, exports, headers, scores
+from web import api, auth, exports, headers, open311, scores
 from web import photos as photo_routes
 from web.services import KEY, Services
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     exports.init(server)
     photo_routes.init(server)
     scores.init(server)
+    open311.init(server)
     app = dash.Dash(
         __name__,
         server=server,

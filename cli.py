@@ -476,6 +476,56 @@ def users_list() -> None:
     out.print(t)
 
 
+@main.group("api-keys")
+def api_keys() -> None:
+    """Keys of Open311 clients (/open311/v2): only their sha256 is stored."""
+
+
+@api_keys.command("add")
+@click.argument("name")
+@click.option("--channel", default="app", show_default=True, help="hotline, app or partner (sets the cases' source).")
+@click.option("--rate", default=60, show_default=True, type=click.IntRange(1, 100_000), help="POSTs a minute.")
+def api_keys_add(name: str, channel: str, rate: int) -> None:
+    """Issue a key; it is printed once, alone on the last line, and cannot be shown again."""
+    from datetime import UTC, datetime
+
+    from dispatch.open311 import issue_key
+
+    with _clear_errors(), _store() as store:
+        key, secret = issue_key(store, name, channel, rate, datetime.now(UTC))
+    out.print(f"added API key {key.name} (channel {key.channel}, {key.rate_per_minute} POSTs a minute); the key:")
+    click.echo(secret)
+
+
+@api_keys.command("list")
+def api_keys_list() -> None:
+    """List keys: channel, created, revoked, rate limit and calls in the last day."""
+    from datetime import UTC, datetime
+
+    from dispatch.open311 import key_report
+
+    with _clear_errors(), _store() as store:
+        rows = key_report(store, datetime.now(UTC))
+    t = Table(title="API keys")
+    for col in ("name", "channel", "created", "revoked", "rate/min", "calls (24 h)"):
+        t.add_column(col)
+    for k, calls in rows:
+        revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
+        t.add_row(k.name, k.channel, f"{k.created_at:%Y-%m-%d %H:%M}", revoked, str(k.rate_per_minute), str(calls))
+    out.print(t)
+
+
+@api_keys.command("revoke")
+@click.argument("name")
+def api_keys_revoke(name: str) -> None:
+    """Revoke a key at once (its calls are refused with 403 from now on)."""
+    from datetime import UTC, datetime
+
+    with _clear_errors(), _store() as store:
+        key = store.revoke_api_key(name, datetime.now(UTC))
+    out.print(f"revoked API key {key.name}")
+
+
 DEMO_PASSWORD = "xiuhua-demo"
 
 

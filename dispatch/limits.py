@@ -20,6 +20,10 @@ LIMITS = {
     "display_name": 128,
     "username": 64,
     "address": 255,
+    # Open311 (dispatch/open311.py): the reporter's contact fields, a client's media URL, one attribute value
+    "contact": 128,
+    "media_url": 500,
+    "attribute": 255,
 }
 _CONTROL = re.compile(CONTROL)  # the same set the file readers refuse (geo/points)
 

@@ -26,7 +26,7 @@ from geo.ownership import Ownership, OwnershipEngine
 from geo.registry import ZONE_LAYERS
 from store.base import Step, Store
 from store.errors import Invalid, changed_by
-from store.models import OWNER_COLUMNS, Case, CaseFacts, NewCase, Owners, User
+from store.models import OWNER_COLUMNS, Case, CaseFacts, NewCase, OpenRequest, Owners, User
 
 log = logging.getLogger(__name__)
 OPEN = (
@@ -181,14 +181,22 @@ class Workflow:
                 self.allowance[str(code)] = self.stages[str(code)][0][1]
 
     # -- reporting ---------------------------------------------------------------------------------
-    def report(self, actor: User, new: NewCase, photos: Sequence[Photo] = ()) -> Case:
+    def report(
+        self,
+        actor: User,
+        new: NewCase,
+        photos: Sequence[Photo] = (),
+        request: OpenRequest | None = None,
+        public: bool = False,
+    ) -> Case:
         """A new case from any source, with its ownership answer computed now by geo/, and its photos (already
-        checked and kept on disk by dispatch/media.PhotoStore)."""
+        checked and kept on disk by dispatch/media.PhotoStore; `public`: they may be shown to anyone), and what an
+        Open311 request brought besides (kept privately)."""
         check_count(list(photos), "report")
         owners = self.check_report(actor, new)
         now = self.clock()
-        rows = [p.row(0, "report", actor.username, now) for p in photos]
-        return self.store.create_case(new, owners, "reported", actor.username, now, rows)
+        rows = [p.row(0, "report", actor.username, now, public=public) for p in photos]
+        return self.store.create_case(new, owners, "reported", actor.username, now, rows, request)
 
     def owners(self, o: Ownership) -> Owners:
         """An answer of this workflow's engine as a case's record (with the layer versions it used)."""

@@ -9,7 +9,20 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, CaseFacts, Delivery, Event, Feature, LayerVersion, Media, NewCase, Owners, User
+from store.models import (
+    ApiKey,
+    Case,
+    CaseFacts,
+    Delivery,
+    Event,
+    Feature,
+    LayerVersion,
+    Media,
+    NewCase,
+    OpenRequest,
+    Owners,
+    User,
+)
 
 # one change to one case: (case id, the version the actor saw, the changes, the action, the reason)
 Step = tuple[int, int, dict[str, Any], str, str]
@@ -106,9 +119,17 @@ class Store(ABC):
     # -- cases -------------------------------------------------------------------------------------
     @abstractmethod
     def create_case(
-        self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime, photos: Sequence[Media] = ()
+        self,
+        new: NewCase,
+        owners: Owners,
+        state: str,
+        actor: str,
+        at: datetime,
+        photos: Sequence[Media] = (),
+        request: OpenRequest | None = None,
     ) -> Case:
-        """Store a new case with its ownership answer, a 'report' event and its photos' rows, in one transaction."""
+        """Store a new case with its ownership answer, a 'report' event, its photos' rows and (from Open311) the
+        request's private record, in one transaction."""
 
     @abstractmethod
     def insert_history(
@@ -237,6 +258,58 @@ class Store(ABC):
     @abstractmethod
     def deliveries(self, failed: bool | None = None, limit: int = 200) -> list[Delivery]:
         """The newest messages of the outbox (failed=True: those given up)."""
+
+    # -- Open311 clients and requests ------------------------------------------------------------------
+    @abstractmethod
+    def add_api_key(self, name: str, channel: str, key_hash: str, rate_per_minute: int, at: datetime) -> ApiKey:
+        """Store a new client key by its sha256; Conflict if the name is taken."""
+
+    @abstractmethod
+    def api_key(self, name: str) -> ApiKey:
+        """One key by name; NotFound if there is none."""
+
+    @abstractmethod
+    def api_keys(self) -> list[ApiKey]:
+        """Every key, oldest first (revoked ones too)."""
+
+    @abstractmethod
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key whose sha256 this is (revoked or not), if any."""
+
+    @abstractmethod
+    def revoke_api_key(self, name: str, at: datetime) -> ApiKey:
+        """Revoke a key from `at` on; NotFound if there is none."""
+
+    @abstractmethod
+    def count_api_post(self, key_name: str, window: timedelta, at: datetime) -> int:
+        """Count one POST of a key in its fixed window; the count in this window so far. Atomic."""
+
+    @abstractmethod
+    def log_api_call(self, at: datetime, key_name: str, method: str, path: str, status: int) -> None:
+        """Append a call made with a key to the log."""
+
+    @abstractmethod
+    def api_calls_since(self, since: datetime) -> dict[str, int]:
+        """Calls per key name since a time."""
+
+    @abstractmethod
+    def open_requests(self, case_ids: Sequence[int]) -> dict[int, OpenRequest]:
+        """The private records of the cases among these that came in through Open311."""
+
+    @abstractmethod
+    def cases_by_number(self, case_nos: Sequence[str]) -> list[Case]:
+        """The cases with these numbers (unknown numbers are left out), newest first."""
+
+    @abstractmethod
+    def cases_reported(
+        self,
+        start: datetime,
+        end: datetime,
+        matters: Sequence[str] | None = None,
+        states: Sequence[str] | None = None,
+        limit: int = 1000,
+    ) -> list[Case]:
+        """Cases reported in [start, end], of some matters and states (None: any), newest first, at most `limit`."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

@@ -325,3 +325,29 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+CHANNELS = ("hotline", "app", "partner")  # what an Open311 client is: the hotline's system, a public app, a partner
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A client of the Open311 API (the key itself is never stored, only its sha256)."""
+
+    id: int
+    name: str
+    channel: str
+    rate_per_minute: int
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    """What a request posted through Open311 brought besides the case: kept privately, never published."""
+
+    key_name: str
+    contact: dict[str, str] = field(default_factory=dict)  # first_name, last_name, email, phone, device_id, account_id
+    attributes: dict[str, Any] = field(default_factory=dict)
+    media_url: str = ""
+    address_string: str = ""

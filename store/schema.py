@@ -217,3 +217,46 @@ deliveries = sa.Table(
     sa.Column("failed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("last_error", sa.Text, nullable=False, server_default=""),
 )
+
+# -- Open311 (migration 0005) ---------------------------------------------------------------------------
+api_keys = sa.Table(
+    "api_keys",  # a client of the Open311 API: only the sha256 of its key is kept
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("channel", sa.String(16), nullable=False),  # hotline, app or partner
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("rate_per_minute", sa.Integer, nullable=False, server_default="60"),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("revoked_at", utc_datetime()),
+)
+
+api_calls = sa.Table(
+    "api_calls",  # every call made with a key
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", utc_datetime(), nullable=False, index=True),
+    sa.Column("key_name", sa.String(64), nullable=False, index=True),
+    sa.Column("method", sa.String(8), nullable=False),
+    sa.Column("path", sa.String(255), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+)
+
+api_rate = sa.Table(
+    "api_rate",  # fixed-window counters of each key's POSTs (shared by every server process)
+    metadata,
+    sa.Column("key_name", sa.String(64), primary_key=True),
+    sa.Column("window_start", utc_datetime(), nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+open311_requests = sa.Table(
+    "open311_requests",  # the private part of a request posted through Open311: never published
+    metadata,
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("key_name", sa.String(64), nullable=False, index=True),
+    sa.Column("contact", sa.JSON, nullable=False),  # first_name, last_name, email, phone, device_id, account_id
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("media_url", sa.String(500), nullable=False, server_default=""),
+    sa.Column("address_string", sa.String(255), nullable=False, server_default=""),
+)

@@ -25,6 +25,7 @@ from store.models import (
     LayerVersion,
     Media,
     NewCase,
+    OpenRequest,
     Owners,
     arrival,
     as_utc,
@@ -32,7 +33,8 @@ from store.models import (
     change,
     new_case,
 )
-from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, media
+from store.open311 import Open311Store, request_row
+from store.schema import case_events, case_numbers, cases, layer_features, layer_versions, media, open311_requests
 
 CASE_FIELDS = [c.name for c in cases.columns if c.name not in ("geom", "reporter")]
 # what an update may change: never the identity, the report itself, or the bookkeeping the store does
@@ -71,7 +73,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-class SQLStore(AccountStore, ExtrasStore, Store):
+class SQLStore(AccountStore, ExtrasStore, Open311Store, Store):
     """Everything but the dialect hooks below."""
 
     def __init__(self, url: str, check: bool = True) -> None:
@@ -145,7 +147,14 @@ class SQLStore(AccountStore, ExtrasStore, Store):
         return Case(**values)
 
     def create_case(
-        self, new: NewCase, owners: Owners, state: str, actor: str, at: datetime, photos: Sequence[Media] = ()
+        self,
+        new: NewCase,
+        owners: Owners,
+        state: str,
+        actor: str,
+        at: datetime,
+        photos: Sequence[Media] = (),
+        request: OpenRequest | None = None,
     ) -> Case:
         if not (-180 <= new.lon <= 180 and -90 <= new.lat <= 90):
             raise Invalid(f"coordinates out of range: lon {new.lon}, lat {new.lat}")
@@ -154,6 +163,8 @@ class SQLStore(AccountStore, ExtrasStore, Store):
         with self._write() as conn:
             (case_id,) = self._insert_rows(conn, [(case, [arrival(case, actor, at)])], [new.reporter])
             self._insert_media(conn, [{**r, "case_id": case_id} for r in rows])
+            if request is not None:
+                conn.execute(open311_requests.insert().values(**request_row(case_id, request)))
         return self.get_case(case_id)
 
     def insert_history(

@@ -30,7 +30,8 @@ from web.i18n import COOKIE, LANGUAGES, error_text, language, t
 from web.services import services
 
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads; it sends the value as X-CSRFToken
-OPEN_PREFIXES = ("/login", "/auth/", "/assets/", "/_favicon", "/favicon.ico")
+# /open311/: the public Open311 API (web/open311.py), which authenticates posts by api_key alone
+OPEN_PREFIXES = ("/login", "/auth/", "/assets/", "/_favicon", "/favicon.ico", "/open311/")
 DATA_PREFIXES = ("/api/", "/export/", "/tiles/", "/_dash-", "/photos/")
 # a Dash callback's page, by the prefix of its first output's id ("intake-queue" -> page.intake)
 CALLBACK_PAGES = {
@@ -270,11 +271,14 @@ def gate() -> flask.Response | None:
     """Before every request: refuse foreign-origin posts; anonymous visitors of pages go to sign-in, of data
     and Dash's own routes get 401; a callback request must pass its page's policy entry."""
     req = flask.request
-    if req.method not in ("GET", "HEAD", "OPTIONS") and _foreign_origin():
-        return flask.Response("cross-site request refused", 403, mimetype="text/plain")
     path = req.path
+    # the Open311 API uses no cookie, so a post from another site's page gains nothing it lacks: let it through
+    if req.method not in ("GET", "HEAD", "OPTIONS") and not path.startswith("/open311/") and _foreign_origin():
+        return flask.Response("cross-site request refused", 403, mimetype="text/plain")
     if path.startswith(OPEN_PREFIXES):
         return None
+    if path.startswith("/photos/") and req.method in ("GET", "HEAD"):
+        return None  # web/photos.py decides: a public photo is served to anyone, any other only to its viewers
     user = current_user()
     if user is None:
         if path.startswith(DATA_PREFIXES) or path == "/_reload-hash":

@@ -34,10 +34,14 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 
 def language() -> str:
-    """The current request's language: the browser's choice (cookie), else the city's default."""
+    """The current request's language: the one a route chose for it (the Open311 API's `lang` or
+    Accept-Language), the browser's choice (cookie), else the city's default."""
     default = flask.current_app.config.get("XIUHUA_LANGUAGE", "en") if flask.has_app_context() else "en"
     if not flask.has_request_context():
         return str(default)
+    forced = flask.g.get("xiuhua_lang")
+    if forced in LANGUAGES:
+        return str(forced)
     chosen = flask.request.cookies.get(COOKIE)
     return chosen if chosen in LANGUAGES else str(default)
 

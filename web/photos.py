@@ -61,10 +61,16 @@ def from_data_urls(contents: Iterable[str | None], names: Iterable[str | None]) 
 
 
 def may_see(sha256: str) -> bool:
-    """Whether the current user may open some case this file belongs to."""
+    """Whether the current user may open some case this file belongs to, or anyone may see it (a photo marked
+    public: one posted through Open311)."""
     user = current_user()
     store = services().store
-    for row in store.media_by_hash(sha256):
+    rows = store.media_by_hash(sha256)
+    if any(row.public for row in rows):
+        return True
+    if user is None:
+        return False
+    for row in rows:
         case = store.get_case(row.case_id)
         if allows(user, "route.photo", Target(case.district, case.assignee)):
             return True
