@@ -22,7 +22,7 @@ from dispatch.workflow import NO_CASE_FLAGS, TASK_ACTION
 from store.errors import Conflict, Invalid, NotFound, StoreError, changed_by
 from store.models import Case, NewCase, User
 from web import names
-from web.auth import Denied, csrf_token, require
+from web.auth import Denied, csrf_token, denied, require
 from web.console import BOUNDARY_WARNING_M
 from web.i18n import error_text, language, t
 from web.photos import photo_url, save_all
@@ -48,6 +48,8 @@ def _invalid(code: str, message: str, **params: Any) -> Invalid:
 
 @bp.errorhandler(Denied)
 def _denied(exc: Denied) -> flask.Response:
+    if not flask.request.path.startswith("/field/api/"):
+        return denied(exc)  # the page itself: as every other page says it
     return _error(exc.status, exc.code or "forbidden", error_text(exc))
 
 

@@ -143,6 +143,7 @@ def test_a_check_task_done_with_a_photo(phone, demo_env, city, photo):
         store.close()
     driver = phone
     driver.find_element(By.ID, "field-tab-tasks").click()
+    driver.find_element(By.ID, "field-tasks-reload").click()  # the list was loaded when the page opened
     card = wait_for(driver, lambda d: d.find_elements(By.ID, f"field-task-{case.id}"), 30)[0]
     driver.execute_script("arguments[0].scrollIntoView()", card)
     card.find_element(By.CSS_SELECTOR, "[data-action='check_pass']").click()  # no photo yet: refused in the page

@@ -90,7 +90,8 @@ def test_the_page_is_the_inspectors_and_light(app):
     for other in ("dispatcher", "acceptor", "wall", "head.350203"):
         c = app.server.test_client()
         sign_in(c, other)
-        assert c.get("/field").status_code == 403
+        page = c.get("/field")
+        assert page.status_code == 403 and page.mimetype == "text/plain"
         r = c.get("/field/api/tasks")
         assert r.status_code == 403 and r.is_json and r.json["code"] == "policy.role"
 
