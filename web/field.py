@@ -9,13 +9,14 @@ versions). Errors come back as JSON {"error": <text in the user's language>, "co
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import flask
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from dispatch.limits import LIMITS
 from dispatch.media import MAX_PER_STEP
 from dispatch.policy import Target, refusal
 from dispatch.workflow import NO_CASE_FLAGS, TASK_ACTION
@@ -24,7 +25,7 @@ from store.models import Case, NewCase, User
 from web import names
 from web.auth import Denied, csrf_token, denied, require
 from web.console import BOUNDARY_WARNING_M
-from web.i18n import error_text, language, t
+from web.i18n import catalogue, error_text, language, t
 from web.photos import photo_url, save_all
 from web.services import services
 
@@ -73,7 +74,7 @@ def _csrf(exc: CSRFError) -> flask.Response:
 
 # -- the page -----------------------------------------------------------------------------------------
 def matters(user: User) -> list[dict[str, Any]]:
-    """The city's matters (code, name, class), the inspector's recent ones first (flagged `recent`)."""
+    """The city's matters (code, name), the inspector's recent ones first (flagged `recent`)."""
     city = services().workflow.engine.city
     named, lang = names.city_names(city), language()
     recent = services().store.reported_matters(user.username, RECENT)
@@ -103,7 +104,7 @@ def page() -> str:
         "matters": matters(user),
         "maxPhotos": MAX_PER_STEP,
         "maxPhotoMb": svc.photos.max_bytes // (1024 * 1024),
-        "maxDescription": 2000,
+        "maxDescription": LIMITS["description"],
         "text": {k.split(".", 1)[1]: v for k, v in _texts(lang).items()},
     }
     return flask.render_template(
@@ -119,8 +120,6 @@ def page() -> str:
 
 
 def _texts(lang: str) -> dict[str, str]:
-    from web.i18n import catalogue
-
     return {k: v[lang] for k, v in catalogue().items() if k.startswith("fieldpage.")}
 
 
@@ -133,10 +132,7 @@ def map_layers() -> flask.Response:
     grid = svc.workflow.engine.city.layers["grid_cells"]
     mine = grid[grid["code"].isin(cells)][["code", "geometry"]]
     land, patrol = svc.layers.land(tuple(user.districts)), mine.to_json(drop_id=True)
-    body = f'{{"land":{land},"cells":{patrol}}}'
-    resp = flask.Response(body, mimetype="application/json")
-    resp.headers["Cache-Control"] = "private, max-age=300"
-    return resp
+    return flask.Response(f'{{"land":{land},"cells":{patrol}}}', mimetype="application/json")
 
 
 # -- where: the owner answer ----------------------------------------------------------------------------
@@ -173,6 +169,7 @@ def owner_answer(user: User, lon: float, lat: float, matter: str | None, at: dat
     if problem is not None:
         raise problem
     distance = o.boundary_distance_m
+    near = distance is not None and distance < BOUNDARY_WARNING_M
     lawful = bool(matter) and o.flag in NO_CASE_FLAGS
     return {
         "district": names.area("districts", o.district),
@@ -181,10 +178,8 @@ def owner_answer(user: User, lon: float, lat: float, matter: str | None, at: dat
         "cell": o.cell or "—",
         "squad": names.squad(o.squad or o.lead_department) if matter else None,
         "boundary_m": None if distance is None else round(distance),
-        "near_boundary": distance is not None and distance < BOUNDARY_WARNING_M,
-        "warning": t("fieldpage.near_boundary", metres=f"{distance:.0f}")
-        if distance is not None and distance < BOUNDARY_WARNING_M
-        else None,
+        "near_boundary": near,
+        "warning": t("fieldpage.near_boundary", metres=f"{distance:.0f}") if near else None,
         "lawful": t("error.report.lawful") if lawful else None,
     }
 
@@ -194,7 +189,7 @@ def resolve() -> flask.Response:
     user = require("page.field")
     lon, lat = _point(flask.request.args)
     matter = _matter(flask.request.args.get("matter"), required=False)
-    return flask.jsonify(owner_answer(user, lon, lat, matter, datetime.now(UTC)))
+    return flask.jsonify(owner_answer(user, lon, lat, matter, services().workflow.clock()))
 
 
 # -- report -----------------------------------------------------------------------------------------

@@ -81,6 +81,8 @@
   function saveDraft() {
     report.description = $("field-description").value;
     try { localStorage.setItem(DRAFT, JSON.stringify(report)); } catch (e) { /* private mode: memory only */ }
+  }
+  function savePhotos() {  // only when the photos change: they may be tens of MB
     idb("readwrite", function (s) { return s.put(photos.map(function (p) { return { name: p.name, blob: p.blob }; }), "draft"); });
   }
   function clearDraft() {
@@ -230,7 +232,7 @@
     if (photos.length >= cfg.maxPhotos) { status($("field-status"), tr("too_many_photos", { n: cfg.maxPhotos }), "error"); return; }
     if (blob.size > cfg.maxPhotoMb * 1024 * 1024) { status($("field-status"), tr("photo_too_large", { name: name, mb: cfg.maxPhotoMb }), "error"); return; }
     photos.push({ name: name, blob: blob, url: URL.createObjectURL(blob) });
-    renderPhotos($("field-previews"), photos, function () { saveDraft(); });
+    renderPhotos($("field-previews"), photos, savePhotos);
   }
   function renderPhotos(box, list, changed) {
     box.textContent = "";
@@ -403,7 +405,7 @@
       var input = $("field-photos"), before = photos.length;
       Array.prototype.forEach.call(input.files, function (f) { addPhoto(f.name, f); });
       input.value = "";
-      if (photos.length !== before) saveDraft();
+      if (photos.length !== before) savePhotos();
     });
     $("field-gps").addEventListener("click", useGps);
     $("field-send").addEventListener("click", send);
