@@ -22,7 +22,7 @@ from layers.mbtiles import MBTiles
 from settings import Settings
 from store.base import Store
 from store.registry import open_store
-from web import api, auth, exports, headers, open311, scores
+from web import api, auth, exports, field, headers, open311, scores
 from web import photos as photo_routes
 from web.services import KEY, Services
 
@@ -95,12 +95,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     photo_routes.init(server)
     scores.init(server)
     open311.init(server)
+    field.init(server)
     app = dash.Dash(
         __name__,
         server=server,
         use_pages=True,
         pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"),
+        assets_path_ignore=["^field$"],  # the phone page's own files (and its Leaflet): not on Dash's pages
         serve_locally=True,
         compress=True,
         suppress_callback_exceptions=True,

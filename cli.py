@@ -433,6 +433,9 @@ def _password(from_stdin: bool) -> str:
 @click.option("--enable", "active", flag_value=True, help="The account may sign in again.")
 @click.option("--password", "new_password", is_flag=True, help="Set a new password (asked, or --password-stdin).")
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.option(
+    "--cells", default=None, help='An inspector\'s patrol cells: grid cell codes, comma-separated ("" clears them).'
+)
 def users_set(
     username: str,
     role: str | None,
@@ -442,18 +445,38 @@ def users_set(
     active: bool | None,
     new_password: bool,
     password_stdin: bool,
+    cells: str | None,
 ) -> None:
-    """Change an account: role, district scope, unit, enabled or not, password. Any change signs it out."""
+    """Change an account: role, district scope, unit, enabled or not, password, patrol cells. Any change but the
+    cells signs it out."""
     with _clear_errors():
         _city_codes().check_account(role or "", districts, unit)
     password = _password(password_stdin) if (new_password or password_stdin) else None
     scope = [] if all_districts else (list(districts) or None)
+    wanted = [c.strip() for c in (cells or "").split(",") if c.strip()]
     with _clear_errors(), _store() as store:
-        user = store.update_user(username, password=password, role=role, districts=scope, active=active, unit=unit)
+        before = store.get_user(username)
+        if cells is not None:  # checked against the account as it will be, before anything changes
+            _check_cells(wanted, role or before.role, tuple(scope) if scope is not None else before.districts)
+        changes = (password, role, scope, active, unit)
+        user = (
+            store.update_user(username, password=password, role=role, districts=scope, active=active, unit=unit)
+            if cells is None or any(v is not None for v in changes)
+            else before
+        )
+        patrol = store.set_patrol_cells(username, wanted) if cells is not None else store.patrol_cells(username)
     out.print(
         f"{user.username}: {user.role}, districts {','.join(user.districts) or 'all'}, "
-        f"{'enabled' if user.active else 'disabled'}"
+        f"{'enabled' if user.active else 'disabled'}" + (f", {len(patrol)} patrol cells" if cells is not None else "")
     )
+
+
+def _check_cells(wanted: list[str], role: str, districts: tuple[str, ...]) -> None:
+    from cities.codes import check_patrol_cells, read_cells
+    from cities.config import load_config
+
+    s = _settings()
+    check_patrol_cells(read_cells(load_config(s.city, s.data_dir).gpkg), wanted, role, districts)
 
 
 @users.command("list")
@@ -461,8 +484,9 @@ def users_list() -> None:
     """List accounts."""
     with _clear_errors(), _store() as store:
         rows = store.list_users()
+        patrols = {u.username: len(store.patrol_cells(u.username)) for u in rows if u.role == "supervisor"}
     t = Table(title="users")
-    for col in ("user", "name", "role", "districts", "unit", "active"):
+    for col in ("user", "name", "role", "districts", "unit", "patrol cells", "active"):
         t.add_column(col)
     for u in rows:
         t.add_row(
@@ -471,6 +495,7 @@ def users_list() -> None:
             u.role,
             ",".join(u.districts) or "all",
             u.unit or "",
+            str(patrols[u.username]) if u.username in patrols else "",
             "yes" if u.active else "no",
         )
     out.print(t)

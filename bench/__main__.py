@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import evaluation, open311, ownership, pages, store
+from bench import evaluation, field, open311, ownership, pages, store
 
 
 def main() -> None:
@@ -16,7 +16,9 @@ def main() -> None:
     parser.add_argument("--open", dest="n_open", type=int, default=100_000, help="open incidents for the page bench")
     parser.add_argument("--scored", type=int, default=100_000, help="cases for the evaluation bench")
     parser.add_argument("--posts", dest="n_posts", type=int, default=1000, help="requests posted through Open311")
-    parser.add_argument("--only", choices=["ownership", "store", "pages", "evaluation", "open311"], default=None)
+    parser.add_argument(
+        "--only", choices=["ownership", "store", "pages", "evaluation", "open311", "field"], default=None
+    )
     args = parser.parse_args()
     if args.only in (None, "ownership"):
         ownership.run(args.points, args.single)
@@ -28,6 +30,8 @@ def main() -> None:
         evaluation.run(args.scored)
     if args.only in (None, "open311"):
         open311.run(args.n_posts)
+    if args.only in (None, "field"):
+        field.run()
 
 
 if __name__ == "__main__":

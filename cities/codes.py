@@ -32,6 +32,30 @@ class CityCodes:
             raise InvalidInput("an account of role unit needs --unit (the squad or department it acts for)")
 
 
+def read_cells(gpkg: Path) -> dict[str, str]:
+    """The grid cell codes of a built city, each with its district code."""
+    if not gpkg.is_file():
+        raise InvalidInput(f"{gpkg} does not exist: build the city first (xiuhua build-city)")
+    df = pyogrio.read_dataframe(gpkg, layer="grid_cells", columns=["code", "district_code"], read_geometry=False)
+    return dict(zip(df["code"].astype(str), df["district_code"].astype(str), strict=True))
+
+
+def check_patrol_cells(cells: dict[str, str], wanted: list[str], role: str, districts: tuple[str, ...]) -> list[str]:
+    """`wanted` cell codes, once each, if an inspector of `districts` may patrol them; InvalidInput naming the
+    first code that does not exist or lies outside the account's districts."""
+    if wanted and role != "supervisor":
+        raise InvalidInput(f"only inspectors (role supervisor) patrol cells; this account is a {role}")
+    for code in wanted:
+        if code not in cells:
+            raise InvalidInput(f"unknown grid cell {code[:40]!r}: not a cell of this city")
+        if districts and cells[code] not in districts:
+            raise InvalidInput(
+                f"grid cell {code} lies in district {cells[code]}, outside the account's districts "
+                f"({', '.join(districts)})"
+            )
+    return sorted(set(wanted))
+
+
 def read_codes(gpkg: Path) -> CityCodes:
     """The district, squad and department codes of a built city."""
     if not gpkg.is_file():

@@ -65,6 +65,17 @@ def demo_users(districts: list[str], units: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def demo_patrols(cells: pd.DataFrame, districts: list[str], per_district: int = 2) -> dict[str, list[str]]:
+    """Each district inspector's patrol cells: every cell of the district's first `per_district` sub-districts
+    (by code). Cells elsewhere are nobody's, so every inspector of the district takes their tasks."""
+    out = {}
+    for d in districts:
+        mine = cells[cells["district_code"] == d]
+        subs = sorted(set(mine["subdistrict_code"]))[:per_district]
+        out[f"sup.{d}"] = sorted(mine.loc[mine["subdistrict_code"].isin(subs), "code"].astype(str))
+    return out
+
+
 @dataclass
 class _Run:
     """Where one simulated case has got to."""
@@ -292,6 +303,9 @@ def seed_demo(
         if row["username"] not in existing:
             store.add_user(row["username"], password, row["role"], row.get("districts", ()), unit=row.get("unit"))
             added.append(row["username"])
+    for name, cells in demo_patrols(city.layers["grid_cells"], districts).items():
+        if name in added:  # an account that was there keeps the cells someone gave it
+            store.set_patrol_cells(name, cells)
     history = HistoryMaker(workflow, demo_actors(store, districts), seed).make(n, until, days, progress)
     photos = synthetic.photos_of(history, synthetic.pictures(media)) if media is not None else []
     return store.insert_history(history, photos), added

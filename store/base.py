@@ -181,6 +181,10 @@ class Store(ABC):
         (store.models.active_since)."""
 
     @abstractmethod
+    def reported_matters(self, reporter: str, limit: int = 8) -> list[str]:
+        """The matter codes of an account's latest reports, newest first, each once."""
+
+    @abstractmethod
     def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:
         """Cases whose point lies in a lon/lat box (edges included)."""
 

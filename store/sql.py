@@ -429,6 +429,18 @@ class SQLStore(AccountStore, ExtrasStore, Open311Store, Store):
             where.append(_active_clause(active_since))
         return self._select(*where, limit=limit)
 
+    def reported_matters(self, reporter: str, limit: int = 8) -> list[str]:
+        newest = sa.func.max(cases.c.id)
+        query = (
+            sa.select(cases.c.matter)
+            .where(cases.c.reporter == reporter)
+            .group_by(cases.c.matter)
+            .order_by(newest.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query).all()]
+
     def cases_in_bbox(self, bbox: BBox, states: Sequence[str] | None = None) -> list[Case]:
         minx, miny, maxx, maxy = bbox
         if not (minx <= maxx and miny <= maxy):

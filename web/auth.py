@@ -32,7 +32,7 @@ from web.services import services
 CSRF_COOKIE = "_csrf_token"  # the name dash-renderer reads; it sends the value as X-CSRFToken
 # /open311/: the public Open311 API (web/open311.py), which authenticates posts by api_key alone
 OPEN_PREFIXES = ("/login", "/auth/", "/assets/", "/_favicon", "/favicon.ico", "/open311/")
-DATA_PREFIXES = ("/api/", "/export/", "/tiles/", "/_dash-", "/photos/")
+DATA_PREFIXES = ("/api/", "/export/", "/tiles/", "/_dash-", "/photos/", "/field/api/")
 # a Dash callback's page, by the prefix of its first output's id ("intake-queue" -> page.intake)
 CALLBACK_PAGES = {
     "wall": "page.wall",

@@ -111,4 +111,5 @@ def _allow_uploads() -> None:
 
 def init(server: flask.Flask) -> None:
     server.register_blueprint(bp)
-    server.before_request(_allow_uploads)
+    # first of all: Flask-WTF's CSRF check reads a multipart form (/field/api/) before later hooks would run
+    server.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads)

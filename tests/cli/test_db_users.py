@@ -57,3 +57,29 @@ def test_unreachable_database_is_one_line(monkeypatch):
     monkeypatch.setenv("XIUHUA_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:1/nope")
     r = _run("db", "upgrade")
     assert r.exit_code == 2 and "cannot use the database" in r.output
+
+
+def test_patrol_cells(url, city_gpkg):
+    from cities.codes import read_cells
+
+    cells = read_cells(city_gpkg)
+    huli = sorted(c for c, d in cells.items() if d == "350206")[:3]
+    siming = next(c for c, d in sorted(cells.items()) if d == "350203")
+    assert _run("db", "upgrade").exit_code == 0
+    add = ("users", "add", "sup.x", "--role", "supervisor", "--district", "350206", "--password-stdin")
+    assert _run(*add, stdin="long enough\n").exit_code == 0
+    r = _run("users", "set", "sup.x", "--cells", ",".join(huli))
+    assert r.exit_code == 0 and "3 patrol cells" in r.output, r.output
+    listed = _run("users", "list")
+    assert "sup.x" in listed.output and " 3 " in listed.output
+    r = _run("users", "set", "sup.x", "--cells", f"{huli[0]},{siming}")
+    assert r.exit_code == 2 and siming in r.output and "outside the account's districts" in r.output
+    r = _run("users", "set", "sup.x", "--cells", "9999")
+    assert r.exit_code == 2 and "unknown grid cell '9999'" in r.output
+    assert _run("users", "set", "sup.x").exit_code == 2  # nothing to change
+    r = _run("users", "set", "sup.x", "--cells", "")
+    assert r.exit_code == 0 and "0 patrol cells" in r.output
+    add = ("users", "add", "w", "--role", "wall", "--password-stdin")
+    assert _run(*add, stdin="long enough\n").exit_code == 0
+    r = _run("users", "set", "w", "--cells", huli[0])
+    assert r.exit_code == 2 and "only inspectors" in r.output

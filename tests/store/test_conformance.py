@@ -189,3 +189,13 @@ def test_concurrent_updates_exactly_one_wins(store):
     assert sorted(results) == ["conflict"] * 7 + ["won"]
     assert store.get_case(c.id).version == 2
     assert [e.action for e in store.events(c.id)] == ["report", "accept"]
+
+
+def test_reported_matters_newest_first_each_once(store):
+    for matter, reporter in [("06010", "sup.a"), ("09006", "sup.a"), ("06010", "sup.a"), ("07001", "sup.b")]:
+        new = NewCase(matter=matter, lon=118.1, lat=24.5, source="supervisor", reported_at=T0, reporter=reporter)
+        store.create_case(new, Owners.from_json({"district": "350203"}), "reported", reporter, T0)
+    assert store.reported_matters("sup.a") == ["06010", "09006"]
+    assert store.reported_matters("sup.a", limit=1) == ["06010"]
+    assert store.reported_matters("sup.b") == ["07001"]
+    assert store.reported_matters("nobody") == []
