@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import ownership, pages, store
+from bench import intake, ownership, pages, store
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
     parser.add_argument("--reresolve", type=int, default=1_000_000, help="case points re-resolved after a grid change")
     parser.add_argument("--import", dest="n_import", type=int, default=100_000, help="cases imported from a GeoPackage")
     parser.add_argument("--open", dest="n_open", type=int, default=100_000, help="open incidents for the page bench")
-    parser.add_argument("--only", choices=["ownership", "store", "pages"], default=None)
+    parser.add_argument("--only", choices=["ownership", "store", "pages", "intake"], default=None)
     args = parser.parse_args()
     if args.only in (None, "ownership"):
         ownership.run(args.points, args.single)
@@ -22,6 +22,8 @@ def main() -> None:
         store.run(args.reresolve, args.n_import)
     if args.only in (None, "pages"):
         pages.run(args.n_open)
+    if args.only in (None, "intake"):
+        intake.run(args.n_open)
 
 
 if __name__ == "__main__":

@@ -203,14 +203,15 @@ class DuplicateIndex:
     def find(self, report: Case | CaseFacts, now: datetime, limit: int = MAX_SHOWN) -> list[Candidate]:
         """The cases `report` may repeat, nearest first (then the newest), at most `limit`."""
         self.refresh(now)
-        return self._find(report, limit)
+        return self.lookup(report, limit)
 
     def find_many(self, reports: Sequence[Case | CaseFacts], now: datetime) -> dict[int, list[Candidate]]:
         """`find` for many reports (one look at the store), by report id."""
         self.refresh(now)
-        return {r.id: self._find(r, MAX_SHOWN) for r in reports}
+        return {r.id: self.lookup(r, MAX_SHOWN) for r in reports}
 
-    def _find(self, report: Case | CaseFacts, limit: int) -> list[Candidate]:
+    def lookup(self, report: Case | CaseFacts, limit: int = MAX_SHOWN) -> list[Candidate]:
+        """`find` without looking at the store first (after `refresh`)."""
         window = self.rules.window(report.matter)
         assert self.since is not None
         if report.reported_at - timedelta(hours=window.hours) < self.since:

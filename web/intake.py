@@ -56,25 +56,26 @@ def queue(svc: Services, user: User, now: datetime) -> list[dict[str, Any]]:
     A new report carries how many cases it may repeat."""
     snap = svc.board.snapshot()
     wf = svc.workflow
-    facts = [f for f in snap.facts if f.state in TAB_OF and user.covers(f.district)]
-    dups = svc.duplicates.find_many([f for f in facts if TAB_OF[f.state] == "new"], now)
-    overdue = dict(zip((f.id for f in snap.facts), snap.overdue, strict=True))
-    rows = [
-        {
-            "id": f.id,
-            "no": f.case_no,
-            "state": f.state,
-            "tab": TAB_OF[f.state],
-            "matter": f.matter,
-            "source": f.source,
-            "urgent": f.urgency == "urgent",
-            "overdue": bool(overdue.get(f.id)),
-            "due": wf.due(f),
-            "reported": f.reported_at,
-            "dups": len(dups.get(f.id, ())),
-        }
-        for f in facts
-    ]
+    picked = [i for i, f in enumerate(snap.facts) if f.state in TAB_OF and user.covers(f.district)]
+    dups = svc.duplicates.find_many([snap.facts[i] for i in picked if TAB_OF[snap.facts[i].state] == "new"], now)
+    rows = []
+    for i in picked:
+        f = snap.facts[i]
+        rows.append(
+            {
+                "id": f.id,
+                "no": f.case_no,
+                "state": f.state,
+                "tab": TAB_OF[f.state],
+                "matter": f.matter,
+                "source": f.source,
+                "urgent": f.urgency == "urgent",
+                "overdue": bool(snap.overdue[i]),
+                "due": wf.due(f),
+                "reported": f.reported_at,
+                "dups": len(dups.get(f.id, ())),
+            }
+        )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     order = list(TABS)
     return sorted(rows, key=lambda r: (order.index(r["tab"]), r["due"] or far, r["reported"], r["no"]))
@@ -97,9 +98,9 @@ def next_in(rows: list[dict[str, Any]], case_id: int) -> int | None:
     return rest[0] if rest else None
 
 
-def offered(user: User, case: Case | CaseFacts) -> tuple[str, ...]:
+def offered(user: User, case: Case) -> tuple[str, ...]:
     """The page's actions the policy and the case's state allow (the rest are not shown at all)."""
-    target = Target(case.district, getattr(case, "assignee", None))
+    target = Target(case.district, case.assignee)
     found = tuple(
         a for a in INTAKE_ACTIONS if case.state in ACTIONS[a].from_states and allows(user, f"action.{a}", target)
     )

@@ -122,6 +122,7 @@ def test_a_report_older_than_the_index_is_looked_up_in_the_store(wf, origin):
     idx = index(wf, rules_from({"hours": 1}))
     old = report(wf, origin, hours_ago=30)  # older than the index's two windows
     near = report(wf, origin, 7, hours_ago=30)
+    idx.refresh(NOW)
     assert idx.since is not None and old.reported_at - timedelta(hours=1) < idx.since
     assert ids(idx.find(old, NOW)) == [near.id]
 
