@@ -103,7 +103,7 @@ def row(r: dict[str, Any]) -> dict[str, Any]:
         "state": f"{state} · {t('source.' + r['source'])}",
         "matter": names.matter(r["matter"]),
         "dups": r["dups"] or "",
-        "due": when(r["due"] or r["reported"]),
+        "due": when(r["due"]),
         "overdue": 1 if r["overdue"] else 0,
     }
 

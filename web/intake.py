@@ -71,7 +71,8 @@ def queue(svc: Services, user: User, now: datetime) -> list[dict[str, Any]]:
                 "source": f.source,
                 "urgent": f.urgency == "urgent",
                 "overdue": bool(snap.overdue[i]),
-                "due": wf.due(f),
+                # only the filing clock is intake's; a checked case or a void request waits by its age
+                "due": wf.due(f) if TAB_OF[f.state] == "new" else None,
                 "reported": f.reported_at,
                 "dups": len(dups.get(f.id, ())),
             }
