@@ -200,6 +200,12 @@ class DuplicateIndex:
         return matter, math.floor(x / self.cell_m), math.floor(y / self.cell_m)
 
     # -- looking up ----------------------------------------------------------------------------------
+    def by_number(self, case_no: str, now: datetime) -> CaseFacts | None:
+        """An open or recent case (not voided) by its number, for a duplicate named by hand."""
+        self.refresh(now)
+        with self._lock:
+            return next((e.fact for e in self._entries.values() if e.fact.case_no == case_no), None)
+
     def find(self, report: Case | CaseFacts, now: datetime, limit: int = MAX_SHOWN) -> list[Candidate]:
         """The cases `report` may repeat, nearest first (then the newest), at most `limit`."""
         self.refresh(now)

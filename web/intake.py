@@ -135,9 +135,9 @@ def locate(svc: Services, user: User, case_id: int) -> tuple[float, float]:
 
 
 def find_case_no(svc: Services, case_no: str) -> CaseFacts:
-    """An open case (or one of today's) by its number; NotFound names it."""
+    """An open or recent case by its number (what the duplicate index holds); NotFound names it."""
     wanted = case_no.strip().upper()[:MAX_CASE_NO]
-    found = next((f for f in svc.board.snapshot().facts if f.case_no == wanted), None)
+    found = svc.duplicates.by_number(wanted, svc.workflow.clock())
     if found is None:
         raise NotFound(f"no open case numbered {wanted!r}", code="intake.no_case", case_no=wanted)
     return found

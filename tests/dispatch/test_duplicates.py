@@ -113,8 +113,9 @@ def test_the_index_follows_the_store(wf, origin):
     assert idx.find(new, NOW) == []
     near = report(wf, origin, 12)
     assert ids(idx.find(new, NOW)) == [near.id]  # the changed cases are fetched, not the whole store
+    assert idx.by_number(near.case_no, NOW).id == near.id
     wf.act(ACC, near.id, "refuse", near.version, reason="test", refusal="not_a_case")
-    assert idx.find(new, NOW) == []
+    assert idx.find(new, NOW) == [] and idx.by_number(near.case_no, NOW) is None
     assert ids(idx.find_many([new, near], NOW)[near.id]) == [new.id]
 
 

@@ -138,6 +138,15 @@ def test_merge_by_case_number_and_a_stale_target(app):
         assert "没有案件号为" in str(msg) and store.get_case(dup.id).version == dup.version
         msg, *_ = submit(intake, dup, "merge", into=target.case_no.lower())
         assert "ok" in str(msg) and store.get_case(dup.id).duplicate_of == target.id
+    # a case closed a moment ago is still one to merge into; a voided one is not
+    closed = checked(app)
+    closed = svc_of(app).workflow.act(store.get_user("shiftlead"), closed.id, "close", closed.version)
+    late = report(app, point(app))
+    with signed_in(app, "acceptor"):
+        msg, *_ = submit(intake, late, "merge", into=dup.case_no)  # voided as a duplicate itself
+        assert "没有案件号为" in str(msg)
+        msg, *_ = submit(intake, late, "merge", into=closed.case_no)
+        assert "ok" in str(msg) and store.get_case(closed.id).reports == 2
     other = report(app, point(app))
     into = store.get_case(target.id)
     with signed_in(app, "acceptor"):
