@@ -143,6 +143,7 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     wf = open_workflow(store, load_config("xiamen", city_data_dir))
     seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD)
     _requests_waiting(wf)
+    _filed_waiting(wf)
     store.close()
     return {
         "XIUHUA_DATA_DIR": str(city_data_dir),
@@ -162,6 +163,22 @@ def _requests_waiting(wf) -> None:
     for case in wf.store.cases(states=["dispatched"])[:2]:
         unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
         wf.act(unit, case.id, "request_extension", case.version, reason="需要协调其他部门 (test)", hours=4)
+
+
+def _filed_waiting(wf, n: int = 6) -> None:
+    """At least `n` cases waiting for dispatch, whatever the hour the history ends at (a history ending at
+    night has few: the console's tests dispatch some of them)."""
+    from datetime import UTC, datetime, timedelta
+
+    from store.models import NewCase
+
+    acceptor, lead = wf.store.get_user("acceptor"), wf.store.get_user("shiftlead")
+    missing = n - len(wf.store.cases(states=["filed"]))
+    for case in wf.store.cases(states=["closed"])[: max(0, missing)]:
+        at = datetime.now(UTC) - timedelta(hours=1)
+        new = NewCase("06036", case.lon, case.lat, "supervisor", at, "（合成演示数据）waiting for dispatch (test)")
+        report = wf.report(acceptor, new)
+        wf.act(lead, report.id, "file", report.version)
 
 
 @pytest.fixture(scope="session")
