@@ -144,6 +144,7 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD)
     _requests_waiting(wf)
     _filed_waiting(wf)
+    _checks_waiting(wf)
     store.close()
     return {
         "XIUHUA_DATA_DIR": str(city_data_dir),
@@ -179,6 +180,18 @@ def _filed_waiting(wf, n: int = 6) -> None:
         new = NewCase("06036", case.lon, case.lat, "supervisor", at, "（合成演示数据）waiting for dispatch (test)")
         report = wf.report(acceptor, new)
         wf.act(lead, report.id, "file", report.version)
+
+
+def _checks_waiting(wf, n: int = 2) -> None:
+    """Cases handled by their unit and waiting for a check, whatever the hour (a night's history has none)."""
+    from store.models import User
+
+    if wf.store.cases(states=["handled", "checking", "checked"]):
+        return
+    dispatched = [c for c in wf.store.cases(states=["dispatched"]) if c.matter not in wf.stages]
+    for case in dispatched[:n]:
+        unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
+        wf.act(unit, case.id, "feedback", case.version)
 
 
 @pytest.fixture(scope="session")
