@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import evaluation, field, open311, ownership, pages, store
+from bench import evaluation, field, intake, open311, ownership, pages, store
 
 
 def main() -> None:
@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--scored", type=int, default=100_000, help="cases for the evaluation bench")
     parser.add_argument("--posts", dest="n_posts", type=int, default=1000, help="requests posted through Open311")
     parser.add_argument(
-        "--only", choices=["ownership", "store", "pages", "evaluation", "open311", "field"], default=None
+        "--only", choices=["ownership", "store", "pages", "evaluation", "open311", "field", "intake"], default=None
     )
     args = parser.parse_args()
     if args.only in (None, "ownership"):
@@ -32,6 +32,8 @@ def main() -> None:
         open311.run(args.n_posts)
     if args.only in (None, "field"):
         field.run()
+    if args.only in (None, "intake"):
+        intake.run(args.n_open)
 
 
 if __name__ == "__main__":

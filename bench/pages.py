@@ -61,8 +61,8 @@ def _store(root: Path, name: str, url: str | None = None) -> tuple[dict[str, str
 
 
 def add_open_cases(wf: Workflow, n: int, now: datetime, seed: int = 11, state: str = "dispatched") -> int:
-    """n open cases on land, resolved by geo/ and stored in one go: dispatched (a fifth of them overdue), or
-    filed (waiting for dispatch)."""
+    """n open cases on land, resolved by geo/ and stored in one go: dispatched (a fifth of them overdue), filed
+    (waiting for dispatch) or reported (new reports waiting at intake)."""
     city = wf.engine.city
     lon, lat = incidents(city, int(n * 1.6), seed)
     matters = sorted(wf.allowance)
@@ -81,8 +81,10 @@ def add_open_cases(wf: Workflow, n: int, now: datetime, seed: int = 11, state: s
         if state == "dispatched":
             case = replace(case, state=state, filed_at=at, dispatched_at=at, deadline_at=due,
                            work_seconds=4 * 3600.0, assignee=case.squad or case.lead_department)  # fmt: skip
-        else:
+        elif state == "filed":
             case = replace(case, state=state, filed_at=at, work_seconds=4 * 3600.0)
+        else:  # a new report: only the filing clock runs
+            case = replace(case, state=state)
         history.append((case, [Event(0, 0, at, "bench", "import", None, state, "bench", {}, {})]))
     return wf.store.insert_history(history)
 

@@ -37,6 +37,8 @@ class CityConfig:
     language: str = "en"  # the app's default language: "zh" or "en"
     # how the city reads characters in place names where pypinyin's common reading differs (厦 -> xia)
     readings: dict[str, str] = field(default_factory=dict)
+    # when a report may repeat a case: [duplicates] radius_m, hours, per matter class (dispatch/duplicates.py)
+    duplicates: dict[str, Any] = field(default_factory=dict)
 
     @property
     def build_dir(self) -> Path:
@@ -94,6 +96,7 @@ def load_config(city: str, data_dir: Path) -> CityConfig:
             zones=raw.get("zones", {}),
             language=str(c.get("language", "en")),
             readings={str(k): str(v) for k, v in raw.get("names", {}).get("readings", {}).items()},
+            duplicates=dict(raw.get("duplicates", {})),
         )
     except KeyError as exc:
         raise InvalidInput(f"{path}: missing setting {exc}") from None

@@ -27,6 +27,7 @@ def case_view(p: console.Panel) -> html.Div:
         (t("case.source"), t(f"source.{c.source}")),
         (t("case.urgency"), t(f"urgency.{c.urgency}")),
         (t("case.reported"), when(c.reported_at)),
+        (t("intake.reports"), str(c.reports)),  # this report and the duplicates merged into it
         deadline_row(p.deadline),
         (t("table.district"), names.area("districts", c.district)),
         (t("table.subdistrict"), names.area("subdistricts", c.subdistrict)),

@@ -145,6 +145,8 @@ def demo_env(city_data_dir, tmp_path_factory) -> dict[str, str]:
     # with the demo's synthetic photos, kept where the app looks for them (XIUHUA_VAR_DIR/media)
     seed_demo(wf, 1500, 4, datetime.now(UTC) - timedelta(minutes=5), 7, DEMO_PASSWORD, media=PhotoStore(var / "media"))
     _requests_waiting(wf)
+    _filed_waiting(wf)
+    _checks_waiting(wf)
     store.close()
     return {
         "XIUHUA_DATA_DIR": str(city_data_dir),
@@ -164,22 +166,34 @@ def _requests_waiting(wf) -> None:
     for case in wf.store.cases(states=["dispatched"])[:2]:
         unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
         wf.act(unit, case.id, "request_extension", case.version, reason="需要协调其他部门 (test)", hours=4)
-    # and a dozen filed cases waiting for dispatch (how many the history leaves depends on the hour it ends)
-    from store.errors import Invalid
+
+
+def _filed_waiting(wf, n: int = 12) -> None:
+    """At least `n` cases waiting for dispatch, whatever the hour the history ends at (a history ending at
+    night has few: the console's tests dispatch some of them)."""
+    from datetime import UTC, datetime, timedelta
+
     from store.models import NewCase
 
-    store = wf.store
-    acceptor = store.get_user("acceptor")
-    filed = store.cases(states=["filed"])
-    for case in store.cases(states=["closed"], districts=["350203"])[:40]:
-        if len(filed) >= 12:
-            break
-        sup = store.get_user(f"sup.{case.district}")
-        try:  # a vendor's place may be lawful at this hour: then the next one
-            new = wf.report(sup, NewCase(case.matter, case.lon, case.lat, "supervisor", wf.clock(), "(test)"))
-        except Invalid:
-            continue
-        filed.append(wf.act(acceptor, new.id, "file", new.version))
+    acceptor, lead = wf.store.get_user("acceptor"), wf.store.get_user("shiftlead")
+    missing = n - len(wf.store.cases(states=["filed"]))
+    for case in wf.store.cases(states=["closed"])[: max(0, missing)]:
+        at = datetime.now(UTC) - timedelta(hours=1)
+        new = NewCase("06036", case.lon, case.lat, "supervisor", at, "（合成演示数据）waiting for dispatch (test)")
+        report = wf.report(acceptor, new)
+        wf.act(lead, report.id, "file", report.version)
+
+
+def _checks_waiting(wf, n: int = 2) -> None:
+    """Cases handled by their unit and waiting for a check, whatever the hour (a night's history has none)."""
+    from store.models import User
+
+    if wf.store.cases(states=["handled", "checking", "checked"]):
+        return
+    dispatched = [c for c in wf.store.cases(states=["dispatched"]) if c.matter not in wf.stages]
+    for case in dispatched[:n]:
+        unit = User(0, f"unit.{case.assignee}", "", "unit", (), case.assignee)
+        wf.act(unit, case.id, "feedback", case.version)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import flask
 
 from cities.config import CityConfig
 from dispatch.board import Board
+from dispatch.duplicates import DuplicateIndex, rules_from
 from dispatch.media import PhotoStore
 from dispatch.workflow import Workflow
 from layers.basemap import Basemap
@@ -46,6 +47,9 @@ class Services:
         self._workflow = open_workflow()
         self._layers = CityLayers(self._workflow.engine.city)
         self.board = Board(self._workflow)
+        # the open and recent cases by matter on a metric grid, for the acceptor's duplicate lookups
+        where = f"{city.root / 'city.toml'} [duplicates]"
+        self.duplicates = DuplicateIndex(store, rules_from(city.duplicates, where), city.metric_crs)
 
     def _version_ids(self) -> tuple[int, ...]:
         return tuple(v.id for v in self.store.layer_versions())
