@@ -7,7 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -629,6 +629,49 @@ def scores(period: str, level: str, lang: str | None, explain: bool) -> None:
                 v = sc.values[k]
                 shown = f"{v.value * 100:.1f}%" if v.value is not None else "—"
                 out.print(f"{name(sc.group)}  {ev.indicators[k].name(language)} = {v.numbers} = {shown}")
+
+
+@main.group()
+def chronic() -> None:
+    """Chronic places (疑难杂症快处快改): the same matter recurring at one place, and their fast-track cases."""
+
+
+@chronic.command("detect")
+@click.option("--dry-run", is_flag=True, help="Say what would be found and done; store nothing.")
+def chronic_detect(dry_run: bool) -> None:
+    """Find chronic places (k reports of a matter within d days in one cell or radius, by the city.toml [chronic]
+    rules); give each new one a fast-track case, filed urgent and urged; note repeats at known places (reopening
+    a closed case); mark places quiet after their quiet days."""
+    from cities.config import load_config
+    from dispatch.chronic import city_config
+    from dispatch.fast_track import run as fast_track
+
+    s = _settings()
+    with _clear_errors(), _store() as store:
+        rules = city_config(load_config(s.city, s.data_dir))
+        wf = _workflow(store)
+        outcome = fast_track(wf, rules, datetime.now(UTC), dry_run=dry_run)
+        cases = {p.id: p.fast_track_case_id for p in outcome.created}
+        numbers = {i: store.get_case(i).case_no for i in cases.values() if i is not None}
+    t = Table(title="chronic places " + ("that would be created (dry run)" if dry_run else "created"))
+    for col in ("matter", "cell", "district", "repeats", "first (UTC)", "last (UTC)", "fast-track case"):
+        t.add_column(col)
+    shown = outcome.created if not dry_run else outcome.new
+    for p in shown:
+        case = cases.get(getattr(p, "id", -1))
+        t.add_row(p.matter, p.cell or "—", p.district or "—", str(len(p.case_ids)), f"{p.first_at:%Y-%m-%d %H:%M}",
+                  f"{p.last_at:%Y-%m-%d %H:%M}", numbers.get(case, "—") if case else "—")  # fmt: skip
+    out.print(t)
+    verb = "would be" if dry_run else "were"
+    out.print(
+        f"{len(shown)} new places; repeats {verb} noted at {len(outcome.attached)} known places "
+        f"({sum(map(len, outcome.attached.values()))} cases); {len(outcome.reopened)} cases reopened; "
+        f"{len(outcome.quiet)} places quiet; {len(outcome.closed)} closed"
+    )
+    for place, why in outcome.failed:
+        click.secho(f"not done for the place of {place.matter} in {place.cell or '—'}: {why}", err=True, fg="yellow")
+    if outcome.failed:
+        raise SystemExit(1)
 
 
 @main.group()

@@ -9,7 +9,19 @@ from typing import Any
 
 import shapely
 
-from store.models import Case, CaseFacts, Delivery, Event, Feature, LayerVersion, Media, NewCase, Owners, User
+from store.models import (
+    Case,
+    CaseFacts,
+    ChronicPlace,
+    Delivery,
+    Event,
+    Feature,
+    LayerVersion,
+    Media,
+    NewCase,
+    Owners,
+    User,
+)
 
 # one change to one case: (case id, the version the actor saw, the changes, the action, the reason)
 Step = tuple[int, int, dict[str, Any], str, str]
@@ -234,6 +246,25 @@ class Store(ABC):
     @abstractmethod
     def deliveries(self, failed: bool | None = None, limit: int = 200) -> list[Delivery]:
         """The newest messages of the outbox (failed=True: those given up)."""
+
+    # -- chronic places --------------------------------------------------------------------------------
+    @abstractmethod
+    def add_chronic_place(self, place: ChronicPlace) -> ChronicPlace:
+        """Store a new chronic place (its id assigned)."""
+
+    @abstractmethod
+    def get_chronic_place(self, place_id: int) -> ChronicPlace:
+        """One chronic place; NotFound if absent."""
+
+    @abstractmethod
+    def chronic_places(
+        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None
+    ) -> list[ChronicPlace]:
+        """Chronic places, newest recurrence first, optionally by state and district."""
+
+    @abstractmethod
+    def update_chronic_place(self, place_id: int, changes: dict[str, Any], at: datetime) -> ChronicPlace:
+        """Change a chronic place's fast-track case, repeats, last report, state or position."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

@@ -35,6 +35,7 @@ EXPECTED = {
     "page.case": CASE_VIEWERS,
     "page.scores": dict.fromkeys(("district_head", "shift_lead", "admin"), "district"),
     "route.scores.people": dict.fromkeys(("shift_lead", "admin"), "district"),
+    "page.chronic": dict.fromkeys(("district_head", "shift_lead", "dispatcher", "admin"), "district"),
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(("wall", "admin", "shift_lead", "dispatcher", "acceptor", "district_head"), "district"),
@@ -69,8 +70,11 @@ EXPECTED = {
     "action.request_void": {"acceptor": "district", "dispatcher": "district", "unit": "assignee"},
     "action.approve_void": {"shift_lead": "district"},
     "action.reject_void": {"shift_lead": "district"},
-    "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head"), "district"),
+    "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head", "admin"), "district"),
     "action.self_handle": {"supervisor": "district"},
+    "action.fast_track": {"admin": "district"},  # the system account (dispatch/fast_track.SYSTEM)
+    "action.repeat": {"admin": "district"},
+    "action.reopen": {"admin": "district", "shift_lead": "district"},
 }
 NEEDS_DISTRICT = {"page.district", "export.district"}
 
@@ -151,10 +155,12 @@ PATHS["void_requested"] = [("acc", "request_void")]
 PATHS["handled"] = [*PATHS["dispatched"], ("unit", "feedback")]
 PATHS["checking"] = [*PATHS["handled"], ("acc", "send_check")]
 PATHS["checked"] = [*PATHS["checking"], ("sup", "check_pass")]
+PATHS["closed"] = [*PATHS["checked"], ("lead", "close")]
 PARAMS = {
     "request_return": {"disputed_owner": "SZYL"},
     "request_extension": {"hours": 4},
     "refuse": {"refusal": "not_a_case"},
+    "fast_track": {"place": 1},
 }
 START_STATE = {"request_void": "dispatched", "urge": "dispatched"}  # where a unit's grant is tested too
 
