@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import evaluation, ownership, pages, store
+from bench import chronic, evaluation, ownership, pages, store
 
 
 def main() -> None:
@@ -15,7 +15,8 @@ def main() -> None:
     parser.add_argument("--import", dest="n_import", type=int, default=100_000, help="cases imported from a GeoPackage")
     parser.add_argument("--open", dest="n_open", type=int, default=100_000, help="open incidents for the page bench")
     parser.add_argument("--scored", type=int, default=100_000, help="cases for the evaluation bench")
-    parser.add_argument("--only", choices=["ownership", "store", "pages", "evaluation"], default=None)
+    parser.add_argument("--chronic", type=int, default=100_000, help="cases for the chronic-place detection bench")
+    parser.add_argument("--only", choices=["ownership", "store", "pages", "evaluation", "chronic"], default=None)
     args = parser.parse_args()
     if args.only in (None, "ownership"):
         ownership.run(args.points, args.single)
@@ -25,6 +26,8 @@ def main() -> None:
         pages.run(args.n_open)
     if args.only in (None, "evaluation"):
         evaluation.run(args.scored)
+    if args.only in (None, "chronic"):
+        chronic.run(args.chronic)
 
 
 if __name__ == "__main__":

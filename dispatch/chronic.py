@@ -7,11 +7,13 @@ city's city.toml [chronic] table). Pure: case facts in, places out; distances in
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +115,15 @@ def counts(case: CaseFacts) -> bool:
     return case.state != "voided" and FAST_TRACK not in case.flags
 
 
+@lru_cache(maxsize=32)
+def _transformer(metric_crs: str, _thread: int) -> Transformer:
+    # slow to make (~0.15 s): once per CRS and thread (a pyproj Transformer is not shared between threads)
+    return Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+
+
 def project(lon: Sequence[float], lat: Sequence[float], metric_crs: str) -> np.ndarray:
     """Lon/lat points in the metric CRS, as an (n, 2) array of metres."""
-    tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    tr = _transformer(metric_crs, threading.get_ident())
     x, y = tr.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return np.column_stack([x, y])
 
