@@ -571,7 +571,8 @@ def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int, chronic_eve
             out.print(f"{datetime.now():%H:%M:%S} +{added} new, {moved} moved along")
             if chronic_every and done % chronic_every == 0:
                 o = fast_track(wf, rules, wf.clock())
-                out.print(f"  chronic places: {len(o.created)} new, {len(o.attached)} recurred, {len(o.reopened)} reopened")
+                found = f"{len(o.created)} new, {len(o.attached)} recurred, {len(o.reopened)} reopened"
+                out.print(f"  chronic places: {found}")
             if not ticks or done < ticks:
                 _time.sleep(interval)
 
