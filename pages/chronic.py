@@ -35,6 +35,12 @@ def _when(at: datetime) -> str:
 
 
 def _where(place: ChronicPlace, case: Case | None) -> str:
+    """District, sub-district, community and cell: the fast-track case's, or its first repeat's until it has one."""
+    if case is None and place.case_ids:
+        try:
+            case = services().store.get_case(place.case_ids[0])
+        except StoreError:
+            case = None
     sub = names.area("subdistricts", case.subdistrict) if case else "—"
     com = names.area("communities", case.community) if case else "—"
     return f"{names.area('districts', place.district)} {sub} {com} · {place.cell or '—'}"
@@ -116,7 +122,13 @@ def _detail(place: ChronicPlace, case: Case | None) -> html.Div:
         id="chronic-repeats",
     )
     return html.Div(
-        [html.H3(title, id="chronic-title"), html.P(rules, className="hint"), _map(place, repeats, case), links],
+        [
+            html.H3(title, id="chronic-title"),
+            html.P(rules, className="hint"),
+            _map(place, repeats, case),
+            html.P(t("chronic.legend"), className="hint"),
+            links,
+        ],
         className="chronic-detail",
         id="chronic-detail",
     )
@@ -132,8 +144,10 @@ def _map(place: ChronicPlace, repeats: list[Case], case: Case | None) -> html.Di
             lon, lat = float(x), float(y)
         return [lat, lon]
 
+    # the land is fetched after the marks are drawn: in a pane of its own below them, or it would cover them
+    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
     base: list[Any] = (
-        [dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)]
+        [dl.Pane(land, name="land", style={"zIndex": 250})]
         if basemap.kind == "offline"
         else [
             dl.TileLayer(
@@ -145,15 +159,17 @@ def _map(place: ChronicPlace, repeats: list[Case], case: Case | None) -> html.Di
         ]
     )
     marks: list[Any] = [
-        dl.Circle(center=ll(place.lon, place.lat), radius=place.radius_m, color="#b45309", fill=False, weight=2)
+        dl.Circle(
+            center=ll(place.lon, place.lat),
+            radius=place.radius_m,
+            pathOptions={"color": "#b45309", "fill": False, "weight": 2, "dashArray": "6 4"},
+        )
     ]
     marks += [
         dl.CircleMarker(
             center=ll(c.lon, c.lat),
             radius=6,
-            color="#b91c1c",
-            fillOpacity=0.7,
-            weight=1,
+            pathOptions={"color": "#7f1d1d", "fillColor": "#dc2626", "fillOpacity": 0.8, "weight": 1},
             children=dl.Tooltip(f"{c.case_no} {_when(c.reported_at)}"),
         )
         for c in repeats
@@ -163,9 +179,7 @@ def _map(place: ChronicPlace, repeats: list[Case], case: Case | None) -> html.Di
             dl.CircleMarker(
                 center=ll(case.lon, case.lat),
                 radius=11,
-                color="#1d4ed8",
-                fill=False,
-                weight=3,
+                pathOptions={"color": "#1d4ed8", "fill": False, "weight": 3},
                 children=dl.Tooltip(f"{t('chronic.case')} {case.case_no}"),
             )
         )
