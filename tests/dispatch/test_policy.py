@@ -221,6 +221,8 @@ def test_every_account_against_every_action(world, action):
         if action == "merge":  # a duplicate of another case
             into = _case_in(wf, people, point, squad, "filed", matter)
             params.update(into=into.id, into_version=into.version)
+        if action == "relocate":  # placed exactly, at the same point
+            params.update(lon=point[0], lat=point[1])
         try:
             after = wf.act(account, case.id, action, case.version, reason="because", **params)
         except Forbidden:
