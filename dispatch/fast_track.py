@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from dispatch.chronic import ChronicConfig, Place, counts, detect, near
 from dispatch.workflow import Workflow
 from store.errors import StoreError
-from store.models import CaseFacts, ChronicPlace, NewCase, User
+from store.models import Case, CaseFacts, ChronicPlace, NewCase, User
 
 SYSTEM = User(0, "system", "系统 (system)", "admin", (), None)
 MAX_LISTED = 40  # case numbers a description or reason lists (the rest are counted)
@@ -48,17 +48,20 @@ def run(wf: Workflow, config: ChronicConfig, now: datetime, dry_run: bool = Fals
     horizon = max(max(r.days, r.quiet_days) for r in (config.default, *config.classes.values()))
     since = min([now - timedelta(days=horizon), *(p.last_at for p in places)])
     facts = [c for c in store.case_facts(active_since=since) if counts(c)]
-    numbers = {c.id: c.case_no for c in facts}
+    by_id = {c.id: c for c in facts}
+    by_matter: dict[str, list[CaseFacts]] = {}
+    for c in facts:
+        by_matter.setdefault(c.matter, []).append(c)
     taken = {i for p in places for i in p.case_ids}
     for place in places:
-        repeats = _repeats(place, [c for c in facts if c.id not in taken], config)
+        repeats = _repeats(place, [c for c in by_matter.get(place.matter, []) if c.id not in taken], config)
         taken |= {c.id for c in repeats}
         if repeats:
             out.attached[place.id] = [c.id for c in repeats]
             if not dry_run:
-                place = _attach(wf, place, repeats, numbers, now, actor, out)
+                place = _attach(wf, place, repeats, now, actor, out)
         if place.fast_track_case_id is None and not dry_run:
-            _open_case(wf, place, numbers, now, actor, out)
+            _open_case(wf, place, by_id, now, actor, out)
         _follow(wf, place, now, dry_run, out)
     out.new = detect([c for c in facts if c.id not in taken], now, config)
     if dry_run:
@@ -69,7 +72,7 @@ def run(wf: Workflow, config: ChronicConfig, now: datetime, dry_run: bool = Fals
             ChronicPlace(0, found.matter, found.cell, found.district, found.lon, found.lat, None, found.case_ids,
                          found.first_at, found.last_at, "open", rule.quiet_days, rule.radius_m, now, now)
         )  # fmt: skip
-        out.created.append(_open_case(wf, place, numbers, now, actor, out))
+        out.created.append(_open_case(wf, place, by_id, now, actor, out))
     return out
 
 
@@ -80,8 +83,8 @@ def _repeats(place: ChronicPlace, facts: list[CaseFacts], config: ChronicConfig)
                   key=lambda c: c.reported_at)  # fmt: skip
 
 
-def _attach(wf: Workflow, place: ChronicPlace, repeats: list[CaseFacts], numbers: dict[int, str], now: datetime,
-            actor: User, out: Outcome) -> ChronicPlace:  # fmt: skip
+def _attach(wf: Workflow, place: ChronicPlace, repeats: list[CaseFacts], now: datetime, actor: User,
+            out: Outcome) -> ChronicPlace:  # fmt: skip
     """Count repeats into a place; note them on its fast-track case (reopening it if it had closed)."""
     last = max([place.last_at, *(c.reported_at for c in repeats)])
     place = wf.store.update_chronic_place(
@@ -90,7 +93,7 @@ def _attach(wf: Workflow, place: ChronicPlace, repeats: list[CaseFacts], numbers
     if place.fast_track_case_id is None:
         return place
     case = wf.store.get_case(place.fast_track_case_id)
-    reason = f"chronic place {place.id}: recurred ({_listing([numbers[c.id] for c in repeats])})"
+    reason = f"chronic place {place.id}: recurred ({_listing([c.case_no for c in repeats])})"
     action = "reopen" if case.state == "closed" else "repeat"
     if case.state == "voided":
         return place
@@ -104,15 +107,20 @@ def _attach(wf: Workflow, place: ChronicPlace, repeats: list[CaseFacts], numbers
     return place
 
 
-def _open_case(wf: Workflow, place: ChronicPlace, numbers: dict[int, str], now: datetime, actor: User,
+def _open_case(wf: Workflow, place: ChronicPlace, by_id: dict[int, CaseFacts], now: datetime, actor: User,
                out: Outcome) -> ChronicPlace:  # fmt: skip
     """The place's one fast-track case: reported at the repeat nearest its centre, filed urgent, urged."""
-    facts = {c.id: c for c in wf.store.case_facts(active_since=place.first_at) if c.id in place.case_ids}
-    if not facts:
+    repeats: list[CaseFacts | Case] = []
+    for i in place.case_ids:  # the run's facts, or (a place resumed long after) the store's cases
+        try:
+            repeats.append(by_id[i] if i in by_id else wf.store.get_case(i))
+        except StoreError:
+            continue
+    if not repeats:
         out.failed.append((place, "its repeats are no longer stored"))
         return place
-    at = min(facts.values(), key=lambda c: (c.lon - place.lon) ** 2 + (c.lat - place.lat) ** 2)
-    listed = _listing([numbers.get(i) or facts[i].case_no for i in place.case_ids if i in facts])
+    at = min(repeats, key=lambda c: (c.lon - place.lon) ** 2 + (c.lat - place.lat) ** 2)
+    listed = _listing([c.case_no for c in repeats])
     text = f"疑难杂症快处快改 chronic place {place.id}: {len(place.case_ids)} reports of {place.matter}: {listed}"
     try:
         case = wf.report(actor, NewCase(place.matter, at.lon, at.lat, "superior", now, text[:2000], "urgent"))
