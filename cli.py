@@ -7,7 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -619,11 +619,18 @@ def seed_demo_cmd(
     "--per-tick", default=3, show_default=True, type=click.IntRange(0, 1000), help="New cases (and moves) a tick."
 )
 @click.option("--ticks", default=0, type=click.IntRange(0), help="Stop after this many ticks (0: never).")
-def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int) -> None:
+@click.option(
+    "--chronic-every", default=12, show_default=True, type=click.IntRange(0), help="Run the chronic fast track "
+    "every this many ticks (0: never)."
+)  # fmt: skip
+def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int, chronic_every: int) -> None:
     """Seed the store if it is empty; with --live, keep the demo moving for the wall display."""
     import time as _time
 
+    from cities.config import load_config
+    from dispatch.chronic import city_config
     from dispatch.demo import LiveDemo, demo_actors
+    from dispatch.fast_track import run as fast_track
 
     ctx = click.get_current_context()
     ctx.invoke(seed_demo_cmd, n_cases=20_000, days=30, until=None, seed=None, append=False, if_empty=True, city=None)
@@ -631,6 +638,7 @@ def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int) -> None:
         return
     with _clear_errors(), _store() as store:
         wf = _workflow(store)
+        rules = city_config(load_config(_settings().city, _settings().data_dir))
         districts = sorted(wf.engine.city.layers["districts"]["code"])
         runner = LiveDemo(wf, demo_actors(store, districts), int(_time.time()))
         done = 0
@@ -638,6 +646,10 @@ def demo_cmd(live: bool, interval: float, per_tick: int, ticks: int) -> None:
             added, moved = runner.tick(per_tick, per_tick * 2)
             done += 1
             out.print(f"{datetime.now():%H:%M:%S} +{added} new, {moved} moved along")
+            if chronic_every and done % chronic_every == 0:
+                o = fast_track(wf, rules, wf.clock())
+                found = f"{len(o.created)} new, {len(o.attached)} recurred, {len(o.reopened)} reopened"
+                out.print(f"  chronic places: {found}")
             if not ticks or done < ticks:
                 _time.sleep(interval)
 
@@ -706,6 +718,52 @@ def scores(period: str, level: str, lang: str | None, explain: bool) -> None:
                 v = sc.values[k]
                 shown = f"{v.value * 100:.1f}%" if v.value is not None else "—"
                 out.print(f"{name(sc.group)}  {ev.indicators[k].name(language)} = {v.numbers} = {shown}")
+
+
+@main.group()
+def chronic() -> None:
+    """Chronic places (疑难杂症快处快改): the same matter recurring at one place, and their fast-track cases."""
+
+
+@chronic.command("detect")
+@click.option("--dry-run", is_flag=True, help="Say what would be found and done; store nothing.")
+def chronic_detect(dry_run: bool) -> None:
+    """Find chronic places (k reports of a matter within d days in one cell or radius, by the city.toml [chronic]
+    rules); give each new one a fast-track case, filed urgent and urged; note repeats at known places (reopening
+    a closed case); mark places quiet after their quiet days."""
+    from cities.config import load_config
+    from dispatch.chronic import city_config
+    from dispatch.fast_track import run as fast_track
+
+    s = _settings()
+    with _clear_errors(), _store() as store:
+        rules = city_config(load_config(s.city, s.data_dir))
+        wf = _workflow(store)
+        outcome = fast_track(wf, rules, datetime.now(UTC), dry_run=dry_run)
+        cases = {p.id: p.fast_track_case_id for p in outcome.created}
+        numbers = {i: store.get_case(i).case_no for i in cases.values() if i is not None}
+    t = Table(title="chronic places " + ("that would be created (dry run)" if dry_run else "created"))
+    for col in ("matter", "cell", "district", "repeats", "first (UTC)", "last (UTC)", "fast-track case"):
+        t.add_column(col)
+    shown = outcome.created if not dry_run else outcome.new
+    for p in shown:
+        case = cases.get(getattr(p, "id", -1))
+        t.add_row(p.matter, p.cell or "—", p.district or "—", str(len(p.case_ids)), f"{p.first_at:%Y-%m-%d %H:%M}",
+                  f"{p.last_at:%Y-%m-%d %H:%M}", numbers.get(case, "—") if case else "—")  # fmt: skip
+    out.print(t)
+    verb = "would be" if dry_run else "were"
+    out.print(
+        f"{len(shown)} new places; repeats {verb} noted at {len(outcome.attached)} known places "
+        f"({sum(map(len, outcome.attached.values()))} cases); {len(outcome.reopened)} cases reopened; "
+        f"{len(outcome.quiet)} places quiet; {len(outcome.closed)} closed"
+    )
+    for place, why in outcome.failed:  # the place is kept: the next run tries again
+        click.secho(
+            f"no fast-track case yet for the place of {place.matter} in {place.cell or '—'} (the next run tries "
+            f"again): {why}",
+            err=True,
+            fg="yellow",
+        )
 
 
 @main.group()

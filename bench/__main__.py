@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import evaluation, field, intake, open311, ownership, pages, store
+from bench import chronic, evaluation, field, intake, open311, ownership, pages, store
 
 
 def main() -> None:
@@ -16,8 +16,11 @@ def main() -> None:
     parser.add_argument("--open", dest="n_open", type=int, default=100_000, help="open incidents for the page bench")
     parser.add_argument("--scored", type=int, default=100_000, help="cases for the evaluation bench")
     parser.add_argument("--posts", dest="n_posts", type=int, default=1000, help="requests posted through Open311")
+    parser.add_argument("--chronic", type=int, default=100_000, help="cases for the chronic-place detection bench")
     parser.add_argument(
-        "--only", choices=["ownership", "store", "pages", "evaluation", "open311", "field", "intake"], default=None
+        "--only",
+        choices=["ownership", "store", "pages", "evaluation", "open311", "field", "intake", "chronic"],
+        default=None,
     )
     args = parser.parse_args()
     if args.only in (None, "ownership"):
@@ -34,6 +37,8 @@ def main() -> None:
         field.run()
     if args.only in (None, "intake"):
         intake.run(args.n_open)
+    if args.only in (None, "chronic"):
+        chronic.run(args.chronic)
 
 
 if __name__ == "__main__":

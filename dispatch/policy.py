@@ -66,6 +66,8 @@ POLICY: dict[str, Entry] = {
     # the evaluation (its XLSX too): a district head's counts only their districts' cases
     "page.scores": Entry(_grant("district_head shift_lead admin")),
     "route.scores.people": Entry(_grant("shift_lead admin")),  # the levels that rate people
+    # chronic places (疑难杂症) and their fast-track cases: a district head sees their districts'
+    "page.chronic": Entry(_grant("district_head shift_lead dispatcher admin")),
     # a photo: served to whoever may open one of the cases it belongs to
     "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)
@@ -106,10 +108,15 @@ POLICY: dict[str, Entry] = {
     "action.request_void": Entry({**_grant("acceptor dispatcher"), **_grant("unit", Scope.ASSIGNEE)}),
     "action.approve_void": Entry(_grant("shift_lead")),
     "action.reject_void": Entry(_grant("shift_lead")),
-    "action.urge": Entry(_grant("supervisor shift_lead dispatcher district_head")),
+    # admin: the system account (dispatch/fast_track.SYSTEM) urges a chronic place's fast-track case
+    "action.urge": Entry(_grant("supervisor shift_lead dispatcher district_head admin")),
     "action.self_handle": Entry(_grant("supervisor")),
     # the system escalates on the shift lead's authority (dispatch/notify.py); a shift lead may escalate by hand
     "action.escalate": Entry(_grant("shift_lead")),
+    # a chronic place's fast track (dispatch/fast_track.py runs as the system account, role admin)
+    "action.fast_track": Entry(_grant("admin")),
+    "action.repeat": Entry(_grant("admin")),
+    "action.reopen": Entry(_grant("admin shift_lead")),
 }
 assert all(set(e.grants) <= set(ROLES) for e in POLICY.values()), "a policy grant names an unknown role"
 

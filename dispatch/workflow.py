@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 
 from dispatch.areas import LOCATED_BY_AREA
 from dispatch.calendar import OutsideCalendar, WorkingCalendar, parse_allowance
+from dispatch.chronic import FAST_TRACK, PLACE_FLAG
 from dispatch.limits import check_text
 from dispatch.media import Photo, check_count
 from dispatch.policy import POLICY, Scope, Target, allows, check
@@ -117,6 +118,11 @@ ACTIONS = {
         # overdue past the settings' limit: the shift lead and the district head are told (once: flag "escalated")
         Action("escalate", OPEN, None, needs_reason=True),
         Action("self_handle", ("reported",), "closed"),
+        # a chronic place (dispatch/chronic.py): its one case, filed urgent at once; its later repeats noted on
+        # it; reopened when the matter recurs after it closed
+        Action("fast_track", ("reported",), "filed"),
+        Action("repeat", OPEN, None, needs_reason=True),
+        Action("reopen", ("closed",), "filed", needs_reason=True),
     )
 }
 assert set(POLICY) >= {f"action.{a}" for a in ACTIONS}, "every workflow action needs an access policy entry"
@@ -487,7 +493,18 @@ class Workflow:
         elif name == "check_fail":
             flags.append("reworked")
         elif name == "close":
+            self._check_quiet(case, now)
             ch["closed_at"] = now
+        elif name == "fast_track":
+            place = params.get("place")
+            if not isinstance(place, int) or isinstance(place, bool):
+                raise Invalid("a fast-track case names its chronic place (place=…)", code="chronic.place")
+            ch.update(urgency="urgent", filed_at=now, work_seconds=self.allowance[case.matter] * 0.5)
+            flags += [FAST_TRACK, f"{PLACE_FLAG}{place}"]
+        elif name == "reopen":
+            ch.update(closed_at=None, closed_on_time=None, filed_at=now, assignee=None, deadline_at=None,
+                      dispatched_at=None, paused_at=None)  # fmt: skip
+            flags.append("reopened")
         elif name == "request_return":
             if not params.get("disputed_owner"):
                 raise Invalid(
@@ -535,6 +552,24 @@ class Workflow:
         if flags != list(case.flags):
             ch["flags"] = tuple(dict.fromkeys(flags))
         return ch
+
+    def _check_quiet(self, case: Case, now: datetime) -> None:
+        """A chronic place's fast-track case closes only after its quiet days without a recurrence."""
+        place_id = next((f.removeprefix(PLACE_FLAG) for f in case.flags if f.startswith(PLACE_FLAG)), None)
+        if FAST_TRACK not in case.flags or place_id is None or not place_id.isdigit():
+            return
+        place = self.store.get_chronic_place(int(place_id))
+        until = place.last_at + timedelta(days=place.quiet_days)
+        if now < until:
+            raise Invalid(
+                f"case {case.case_no} is a chronic place's fast-track case: the matter last recurred "
+                f"{place.last_at.astimezone(self.calendar.tz):%Y-%m-%d %H:%M}; it closes after {place.quiet_days} "
+                f"days without a recurrence ({until.astimezone(self.calendar.tz):%Y-%m-%d %H:%M})",
+                code="chronic.not_quiet",
+                case_no=case.case_no,
+                days=place.quiet_days,
+                until=f"{until.astimezone(self.calendar.tz):%Y-%m-%d %H:%M}",
+            )
 
     def stage(self, case: Case) -> tuple[int, list[tuple[str, float]]]:
         """The stage a case is at (1-based) and its matter's stages ([] for an unstaged matter)."""

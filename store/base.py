@@ -13,6 +13,7 @@ from store.models import (
     ApiKey,
     Case,
     CaseFacts,
+    ChronicPlace,
     Delivery,
     Event,
     Feature,
@@ -314,6 +315,25 @@ class Store(ABC):
         limit: int = 1000,
     ) -> list[Case]:
         """Cases reported in [start, end], of some matters and states (None: any), newest first, at most `limit`."""
+
+    # -- chronic places --------------------------------------------------------------------------------
+    @abstractmethod
+    def add_chronic_place(self, place: ChronicPlace) -> ChronicPlace:
+        """Store a new chronic place (its id assigned)."""
+
+    @abstractmethod
+    def get_chronic_place(self, place_id: int) -> ChronicPlace:
+        """One chronic place; NotFound if absent."""
+
+    @abstractmethod
+    def chronic_places(
+        self, states: Sequence[str] | None = None, districts: Sequence[str] | None = None
+    ) -> list[ChronicPlace]:
+        """Chronic places, newest recurrence first, optionally by state and district."""
+
+    @abstractmethod
+    def update_chronic_place(self, place_id: int, changes: dict[str, Any], at: datetime) -> ChronicPlace:
+        """Change a chronic place's fast-track case, repeats, last report, state or position."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

@@ -224,6 +224,30 @@ class Delivery:
     last_error: str
 
 
+CHRONIC_STATES = ("open", "quiet", "closed")  # a chronic place: recurring; no recurrence for quiet_days; closed
+
+
+@dataclass(frozen=True)
+class ChronicPlace:
+    """A place where one matter keeps recurring (疑难杂症), and the fast-track case that deals with it."""
+
+    id: int
+    matter: str
+    cell: str | None
+    district: str | None
+    lon: float
+    lat: float
+    fast_track_case_id: int | None  # None only until the fast track run has created it
+    case_ids: tuple[int, ...]  # the repeats
+    first_at: datetime
+    last_at: datetime
+    state: str
+    quiet_days: int  # the rule in effect when the place was found
+    radius_m: float
+    created_at: datetime
+    updated_at: datetime
+
+
 @dataclass(frozen=True)
 class LayerVersion:
     id: int

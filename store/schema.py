@@ -260,3 +260,23 @@ open311_requests = sa.Table(
     sa.Column("media_url", sa.String(500), nullable=False, server_default=""),
     sa.Column("address_string", sa.String(255), nullable=False, server_default=""),
 )
+
+chronic_places = sa.Table(
+    "chronic_places",  # places where one matter keeps recurring, each with its one fast-track case
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matter", sa.String(8), nullable=False),
+    sa.Column("cell", sa.String(15)),
+    sa.Column("district", sa.String(6), index=True),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("fast_track_case_id", sa.Integer, sa.ForeignKey("cases.id")),
+    sa.Column("case_ids", sa.JSON, nullable=False),
+    sa.Column("first_at", utc_datetime(), nullable=False),
+    sa.Column("last_at", utc_datetime(), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False, index=True),
+    sa.Column("quiet_days", sa.Integer, nullable=False),
+    sa.Column("radius_m", sa.Float, nullable=False),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("updated_at", utc_datetime(), nullable=False),
+)

@@ -35,6 +35,7 @@ EXPECTED = {
     "page.case": CASE_VIEWERS,
     "page.scores": dict.fromkeys(("district_head", "shift_lead", "admin"), "district"),
     "route.scores.people": dict.fromkeys(("shift_lead", "admin"), "district"),
+    "page.chronic": dict.fromkeys(("district_head", "shift_lead", "dispatcher", "admin"), "district"),
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(
@@ -71,9 +72,12 @@ EXPECTED = {
     "action.request_void": {"acceptor": "district", "dispatcher": "district", "unit": "assignee"},
     "action.approve_void": {"shift_lead": "district"},
     "action.reject_void": {"shift_lead": "district"},
-    "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head"), "district"),
+    "action.urge": dict.fromkeys(("supervisor", "shift_lead", "dispatcher", "district_head", "admin"), "district"),
     "action.self_handle": {"supervisor": "district"},
     "action.escalate": {"shift_lead": "district"},
+    "action.fast_track": {"admin": "district"},  # the system account (dispatch/fast_track.SYSTEM)
+    "action.repeat": {"admin": "district"},
+    "action.reopen": {"admin": "district", "shift_lead": "district"},
 }
 NEEDS_DISTRICT = {"page.district", "export.district"}
 
@@ -154,10 +158,12 @@ PATHS["void_requested"] = [("acc", "request_void")]
 PATHS["handled"] = [*PATHS["dispatched"], ("unit", "feedback")]
 PATHS["checking"] = [*PATHS["handled"], ("acc", "send_check")]
 PATHS["checked"] = [*PATHS["checking"], ("sup", "check_pass")]
+PATHS["closed"] = [*PATHS["checked"], ("lead", "close")]
 PARAMS = {
     "request_return": {"disputed_owner": "SZYL"},
     "request_extension": {"hours": 4},
     "refuse": {"refusal": "not_a_case"},
+    "fast_track": {"place": 1},
 }
 # where a unit's grant is tested too
 START_STATE = {"request_void": "dispatched", "urge": "dispatched", "escalate": "dispatched"}
@@ -221,6 +227,8 @@ def test_every_account_against_every_action(world, action):
         if action == "merge":  # a duplicate of another case
             into = _case_in(wf, people, point, squad, "filed", matter)
             params.update(into=into.id, into_version=into.version)
+        if action == "relocate":  # placed exactly, at the same point
+            params.update(lon=point[0], lat=point[1])
         try:
             after = wf.act(account, case.id, action, case.version, reason="because", **params)
         except Forbidden:
