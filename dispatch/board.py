@@ -132,7 +132,7 @@ def snapshot_of(
         "matter_class": col([f.matter[:2] for f in facts]),
         "source": col([f.source for f in facts]),
         "urgency": col([f.urgency for f in facts]),
-        **{name: col([getattr(f, name) for f in facts]) for name in (*LEVELS, "squad", "lead_department")},
+        **{name: col([getattr(f, name) for f in facts]) for name in (*LEVELS, "squad", "lead_department", "assignee")},
     }
     return Snapshot(
         facts=facts,

@@ -9,14 +9,15 @@ import dash
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dispatch.board import View
+from dispatch.policy import allows
 from dispatch.stats import Figures
 from layers.map import city_map, metric_key, parse_at
 from pages import maps
 from pages.shell import forbidden
-from web import names
+from web import names, scores
 from web.auth import Denied, require
 from web.casepage import case_url
-from web.i18n import t
+from web.i18n import language, t
 from web.mapview import map_props
 from web.review import PERIODS, cell_cases, period_days, review
 from web.services import services
@@ -85,6 +86,7 @@ def layout(code: str | None = None, at: str | None = None, **_: Any) -> html.Div
                                 ],
                                 markdown_options={"link_target": "_self"},
                             ),
+                            html.Div(id="district-scores"),
                             html.H3(t("district.squads")),
                             html.Div(id="district-squads"),
                             html.H3(t("district.departments")),
@@ -243,3 +245,32 @@ def drill_down(click: dict[str, Any] | None, period: str, code: str) -> tuple[An
         for f in cell_cases(r, cell)
     ]
     return rows, t("district.cell_cases_of", cell=cell, n=len(rows))
+
+
+@callback(
+    Output("district-scores", "children"),
+    Input("district-tick", "n_intervals"),
+    State("district-code", "data"),
+)
+def district_score(_tick: int | None, code: str) -> Any:
+    """This month's evaluation of the district, each indicator with its formula and numbers (for whoever may see
+    scores: the district's head, shift leads, admins), and a link to the full page."""
+    user = require("page.district", code)
+    if not allows(user, "page.scores"):
+        return []
+    period = scores.months(services().workflow.clock(), 1)[0]
+    ev, r = scores.evaluation(), scores.result(user, "district", period)
+    mine = next((s for s in r.scores if s.group == code), None)
+    if mine is None:
+        return []
+    lang = language()
+    lines = [
+        html.Li(f"{ev.indicators[k].name(lang)} = {v.numbers} = {scores.percent(v.value)}", id=f"district-score-{k}")
+        for k, v in mine.values.items()
+    ]
+    total = "—" if mine.total is None else f"{mine.total:.1f}"
+    return [
+        html.H3(t("district.score", period=period, total=total, grade=mine.grade or "—"), id="district-score-title"),
+        html.Ul(lines, className="explain"),
+        dcc.Link(t("district.score_more"), href=f"/scores?level=district&period={period}&unit={code}"),
+    ]

@@ -42,14 +42,17 @@ def review(svc: Services, district: str, period: str) -> Review:
         since = board.day_start(now) - timedelta(days=days - 1)
         facts = svc.store.case_facts(active_since=since, districts=[district])
         snap = snapshot_of(svc.workflow, facts, now)
+        # each unit answers for the cases it was given (the assignee), not for those the map suggested for it
+        squads = set(svc.workflow.engine.city.layers["squads"]["id"].astype(str))
+        units = league_of(snap, since, now, by="assignee")
         return Review(
             district,
             since,
             now,
             facts,
             tally(snap, since, now),
-            league_of(snap, since, now, by="squad"),
-            league_of(snap, since, now, by="lead_department"),
+            [(u, f) for u, f in units if u in squads],
+            [(u, f) for u, f in units if u not in squads],
             {lv: repeats(facts, since, lv) for lv in ("subdistrict", "community", "cell")},
         )
 

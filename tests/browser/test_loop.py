@@ -49,6 +49,7 @@ def served(request, demo_env, tmp_path):
 
 
 def _as(driver, base, username, then="", width=1600, height=1000):
+    driver.get(base + "/login")  # a plain page: nothing of the last account's page still polls
     driver.delete_all_cookies()
     set_viewport(driver, width, height)
     sign_in(driver, base, username, DEMO_PASSWORD, then)
@@ -137,13 +138,16 @@ def test_the_whole_loop_through_the_ui(chrome, served, tmp_path):
     # 5. the inspector checks it on site with a photo
     _as(chrome, base, "sup.350203", "/field", 360, 800)
     wait_for(chrome, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", 30)
-    chrome.find_element(By.ID, "field-tab-tasks").click()
-    chrome.find_element(By.ID, "field-tasks-reload").click()
-    card = wait_for(chrome, lambda d: d.find_elements(By.ID, f"field-task-{case.id}"), 30)[0]
-    chrome.execute_script("arguments[0].scrollIntoView()", card)
-    card.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(photo))
-    wait_for(chrome, lambda d: card.find_elements(By.CSS_SELECTOR, ".field-previews img"))
-    card.find_element(By.CSS_SELECTOR, "[data-action='check_pass']").click()
+    chrome.find_element(By.ID, "field-tab-tasks").click()  # the list was loaded as the page opened
+
+    def card():
+        return chrome.find_element(By.ID, f"field-task-{case.id}")
+
+    wait_for(chrome, lambda d: d.find_elements(By.ID, f"field-task-{case.id}"), 30)
+    chrome.execute_script("arguments[0].scrollIntoView()", card())
+    card().find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(photo))
+    wait_for(chrome, lambda d: card().find_elements(By.CSS_SELECTOR, ".field-previews img"))
+    card().find_element(By.CSS_SELECTOR, "[data-action='check_pass']").click()
     wait_for(chrome, lambda d: not d.find_elements(By.ID, f"field-task-{case.id}"), 30)
     assert store.get_case(case.id).state == "checked"
 

@@ -93,3 +93,14 @@ def test_the_xlsx_of_a_period(client):
     assert client.get("/export/scores/district/2026-13.xlsx").status_code == 400
     assert client.get(f"/export/scores/mayor/{PERIOD}.xlsx").status_code == 404
     assert client.get(f"/export/scores/inspector/{PERIOD}.xlsx").status_code == 403
+
+
+def test_the_district_page_shows_its_score_with_the_formulas(app):
+    district = page("district")
+    with signed_in(app, "head.350203"):
+        block = district.district_score(None, "350203")
+        text = " ".join(_text(b) for b in block)
+        assert "本月考评" in text and "按期结案率 = " in text and "÷" in text
+        assert block[-1].href.startswith("/scores?level=district")
+    with signed_in(app, "dispatcher"):  # may open the district page, not the scores
+        assert district.district_score(None, "350203") == []
