@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -37,10 +38,12 @@ class AreaIndex:
         self._parent: dict[str, str] = {}
         for layer in (subdistricts, communities):
             points = shapely.point_on_surface(layer.geometry.values)
-            for code, name, p in zip(layer["code"].astype(str), layer["name"].astype(str), points, strict=True):
+            english = layer["name_en"].astype(str) if "name_en" in layer.columns else layer["name"].astype(str)
+            rows = zip(layer["code"].astype(str), layer["name"].astype(str), english, points, strict=True)
+            for code, name, name_en, p in rows:
                 place = Place(code, name, round(float(p.x), 6), round(float(p.y), 6))
                 self._by_code[code] = place
-                for alias in dict.fromkeys((name, _COMMITTEE.sub("", name))):
+                for alias in dict.fromkeys((name, _COMMITTEE.sub("", name), name_en)):
                     self._by_name.setdefault(alias, []).append(place)
         for code in communities["code"].astype(str):
             self._parent[code] = code[:9]
@@ -59,3 +62,16 @@ class AreaIndex:
             inner = list(dict.fromkeys(inner))
             return [c for c in inner if any(self._parent.get(c.code) == o.code for o in outer)]
         return []
+
+
+_INDEXES: dict[int, tuple[object, AreaIndex]] = {}
+
+
+def area_index(city: Any) -> AreaIndex:
+    """The index of a loaded city's areas (kept per city: a new layer version is a new city)."""
+    found = _INDEXES.get(id(city))
+    if found is None or found[0] is not city:
+        if len(_INDEXES) > 4:
+            _INDEXES.clear()
+        found = _INDEXES[id(city)] = (city, AreaIndex(city.layers["subdistricts"], city.layers["communities"]))
+    return found[1]

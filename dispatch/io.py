@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from dispatch.areas import LOCATED_BY_AREA, AreaIndex
+from dispatch.areas import LOCATED_BY_AREA, area_index
 from dispatch.limits import bad_text
 from dispatch.sheet import write_table
 from dispatch.table import Labels, cases_frame
@@ -98,8 +98,7 @@ def _place_by_area(wf: Workflow, path: Path, df: pd.DataFrame, lon: NDArray[np.f
             f"{path}: rows {rows(np.flatnonzero(missing))} have no position; give lon/lat or an '{AREA_COL}' "
             "column with the sub-district or community"
         )
-    layers = wf.engine.city.layers
-    index = AreaIndex(layers["subdistricts"], layers["communities"])
+    index = area_index(wf.engine.city)
     problems: dict[str, list[int]] = {}
     for k in np.flatnonzero(missing):
         text = str(df[AREA_COL].iloc[k]).strip()

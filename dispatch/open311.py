@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pandas as pd
-
+from dispatch.areas import area_index
 from dispatch.limits import LIMITS, bad_text
 from dispatch.workflow import CLOSED, OPEN
 from geo.crs import parse_crs, to_wgs84
@@ -165,23 +164,16 @@ def position(lat: str, lon: str, system: str) -> tuple[float, float]:
 
 
 def locate(address: str, city: City) -> tuple[float, float]:
-    """A point of the community or sub-district whose name (Chinese or English) is exactly `address`."""
-    found = []
-    for layer in ("communities", "subdistricts"):
-        gdf = city.layers[layer]
-        names = [gdf["name"].astype(str)] + ([gdf["name_en"].astype(str)] if "name_en" in gdf.columns else [])
-        hit = pd.concat([n == address for n in names], axis=1).any(axis=1)
-        found = list(gdf.geometry[hit.to_numpy()])
-        if found:
-            break
+    """A point inside the community or sub-district that `address` names (its Chinese or English name, its code,
+    or "街道 社区"), as the hotline's files are placed (dispatch/areas.py)."""
+    found = area_index(city).find(address)
     if not found:
         raise Invalid(f"address_string {address[:60]!r} names no community or sub-district of the city",
                       code="open311.address", address=address[:60])  # fmt: skip
     if len(found) > 1:
         raise Invalid(f"address_string {address[:60]!r} names {len(found)} places: send lat and long",
                       code="open311.address_ambiguous", address=address[:60])  # fmt: skip
-    point = found[0].representative_point()
-    return float(point.x), float(point.y)
+    return found[0].lon, found[0].lat
 
 
 @dataclass(frozen=True)
