@@ -211,9 +211,12 @@ def count(
     squads: frozenset[str],
     patrol: Mapping[str, tuple[str, ...]] | None = None,
     inspectors_by_district: Mapping[str, tuple[str, ...]] | None = None,
+    now: datetime | None = None,
 ) -> Tally:
-    """Replay the cases' events into counters for the period [start, end)."""
+    """Replay the cases' events into counters for the period [start, end) as they stand at `now` (default: the
+    period's end): a case still open counts as overdue only once its deadline has passed by then."""
     lo, hi = start.timestamp(), end.timestamp()
+    cut = min(hi, now.timestamp()) if now is not None else hi
     tally, timed = Tally(), []
     by_case: dict[int, list[Event]] = defaultdict(list)
     for e in events:
@@ -313,7 +316,7 @@ def count(
                                         limits["close_hours"] * 3600))  # fmt: skip
         if filed_by and filed_at is not None and lo <= filed_at < hi and voided:
             tally.add("filed_voided", (*where, ("shift_lead", filed_by)), f.id)
-        if holder and deadline is not None and deadline < hi and not paused:
+        if holder and deadline is not None and deadline < cut and not paused:
             tally.add("open_overdue", (*where, (_unit_level(holder, squads), holder)), f.id)
     _judge(timed, tally, calendar)
     return tally
@@ -437,6 +440,7 @@ def evaluate(
         squads,
         {k: tuple(v) for k, v in patrol.items()},
         {k: tuple(v) for k, v in by_district.items()},
+        wf.clock(),
     )
     return Result(level, start, end, score(ev, level, tally.counts(level)), tally)
 

@@ -622,7 +622,9 @@ class Workflow:
         # least what the declared years hold, so its `left` is a bound from above, the unit's from below
         known = cal.covers_many(a) & cal.covers_many(b)
         with np.errstate(invalid="ignore"):
-            overdue = timed & np.where(known | step, left < 0, b < a)
+            # the unit's clock: overdue once the deadline instant has passed, even outside working hours (a deadline
+            # of 18:00 is missed at 22:00, although no working time has passed since)
+            overdue = timed & (np.where(known | step, left < 0, b < a) | (handle & (b < a)))
             at_risk = timed & ~overdue & (~known & step | (left < risk_below))
         left[~known] = np.nan
         which = np.select([file, dispatch, handle], ["file", "dispatch", "handle"], "").astype(object)

@@ -9,6 +9,7 @@ from dash import html
 
 from dispatch.duplicates import Candidate
 from pages.case_panel import deadline_row, when
+from store.errors import NotFound
 from web import intake, names
 from web.i18n import t
 from web.photos import photo_url
@@ -41,12 +42,27 @@ def photos_view(p: intake.Panel) -> html.Div:
     )
 
 
+def people_name(username: str) -> str:
+    try:
+        u = services().store.get_user(username)
+        return u.display_name or u.username
+    except NotFound:  # a unit's system actor or a removed account: the name as logged
+        return username
+
+
 def report_view(p: intake.Panel) -> html.Div:
     c = p.case
     waiting = None
     if c.state == "verifying":
         who = ", ".join(p.inspectors) if p.inspectors else t("intake.any_inspector")
         waiting = html.Div(t("intake.waits_inspector", who=who), className="note", id="intake-waiting")
+    if p.request is not None:  # a void request: who asked, when and why, before anyone approves or rejects it
+        who = people_name(p.request.actor)
+        waiting = html.Div(
+            t("intake.void_request", who=who, when=when(p.request.at), reason=p.request.reason or "—"),
+            className="note",
+            id="intake-void-request",
+        )
     warn = (
         html.Div(t("dispatch.near_boundary", metres=f"{p.boundary_m:.0f}"), className="warning", id="intake-warning")
         if p.near_boundary

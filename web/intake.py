@@ -11,7 +11,7 @@ from dispatch.duplicates import Candidate
 from dispatch.policy import Target, allows, check
 from dispatch.workflow import ACTIONS, REFUSALS, DeadlineStatus
 from store.errors import Invalid, NotFound
-from store.models import Case, CaseFacts, Media, User
+from store.models import Case, CaseFacts, Event, Media, User
 from web.services import Services
 
 # the queue's tabs, in order, and the states each holds
@@ -40,6 +40,7 @@ class Panel:
     duplicates: tuple[Candidate, ...]
     inspectors: tuple[str, ...]  # who patrols the report's cell (empty: any inspector of its district)
     boundary_m: float | None
+    request: Event | None = None  # a void request waiting: who asked, when, why
 
     @property
     def near_boundary(self) -> bool:
@@ -125,6 +126,9 @@ def panel(svc: Services, user: User, case_id: int) -> Panel:
         duplicates=tuple(dups),
         inspectors=wf.inspectors(case),
         boundary_m=case.ownership.get("boundary_distance_m"),
+        request=next((e for e in reversed(svc.store.events(case.id)) if e.action == "request_void"), None)
+        if case.state == "void_requested"
+        else None,
     )
 
 

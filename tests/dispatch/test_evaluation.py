@@ -206,3 +206,12 @@ def test_scores_agree_on_both_stores(request, tmp_path, engine):
     district = answers[0]["district"]
     assert len(district) == 6 and all(s.total is not None for s in district)
     assert answers[0]["squad"] and answers[0]["inspector"] and answers[0]["dispatcher"]
+
+
+def test_an_open_case_is_overdue_only_once_its_deadline_has_passed():
+    f, e = history()
+    # mid-month, before case B's deadline (26 Nov 09:00 UTC) has passed: not yet overdue
+    early = count(f, e, START, END, CAL, EV.limits, SQUADS, now=z("2026-11-26T08:30"))
+    assert "open_overdue" not in early.counts("department").get("CGJ", {})
+    late = count(f, e, START, END, CAL, EV.limits, SQUADS, now=z("2026-11-26T09:30"))
+    assert late.counts("department")["CGJ"]["open_overdue"] == 1

@@ -108,3 +108,18 @@ def test_tasks_go_to_the_inspector_whose_cells_hold_the_case(flow):
         wf.act(u["sup"], case.id, "verify", case.version)
     assert exc.value.code == "policy.patrol"
     assert wf.act(other, case.id, "verify", case.version).state == "accepted"
+
+
+def test_a_deadline_passed_after_hours_is_overdue(flow):
+    # found in a walkthrough: a unit's case due at 18:00 showed "0.0 working hours left", not overdue, at 22:58
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    wf, _, u, p, _ = flow
+    case = run(wf, wf.report(u["sup"], new(p)), (u["acc"], "file", {}), (u["disp"], "dispatch", {}))
+    case = replace(case, deadline_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))  # Thursday 18:00 in Xiamen
+    evening = case.deadline_at + timedelta(hours=4)  # after the working day: no working time since the deadline
+    assert wf.calendar.between(case.deadline_at, evening) == 0
+    status = wf.deadline(case, evening)
+    assert status.overdue and not status.at_risk
+    assert not wf.deadline(case, case.deadline_at - timedelta(minutes=1)).overdue
