@@ -190,6 +190,24 @@ def select(cell: dict[str, Any] | None, click: dict[str, Any] | None) -> tuple[A
 
 
 @callback(
+    Output("intake-map", "viewport", allow_duplicate=True),
+    Input("intake-changed", "data"),
+    State("intake-selected", "data"),
+    prevent_initial_call=True,
+)
+def follow(_changed: int, selected: Any) -> Any:
+    """After an action picks the next item, the map goes there too (the panel and the map show one case)."""
+    user = require("page.intake")
+    if not selected or selected.get("id") is None:
+        raise dash.exceptions.PreventUpdate
+    try:
+        lon, lat = intake.locate(services(), user, whole(selected["id"]))
+    except StoreError:
+        raise dash.exceptions.PreventUpdate from None
+    return fly_to(lon, lat, services().basemap)
+
+
+@callback(
     Output("intake-panel", "children"),
     Output("intake-action", "options"),
     Output("intake-action", "value"),
