@@ -415,8 +415,21 @@ def evaluate(
     wf: Any, ev: Evaluation, level: str, start: datetime, end: datetime, districts: Sequence[str] | None = None
 ) -> Result:
     """Scores of every unit of `level` for [start, end), from the store the workflow uses (`wf`: a Workflow)."""
-    if level not in LEVELS:
-        raise EvaluationError(f"unknown level {level!r}; levels: {', '.join(LEVELS)}")
+    return evaluate_levels(wf, ev, (level,), start, end, districts)[level]
+
+
+def evaluate_levels(
+    wf: Any,
+    ev: Evaluation,
+    levels: Sequence[str],
+    start: datetime,
+    end: datetime,
+    districts: Sequence[str] | None = None,
+) -> dict[str, Result]:
+    """`evaluate` for several levels from one reading of the store and one replay of the log."""
+    for level in levels:
+        if level not in LEVELS:
+            raise EvaluationError(f"unknown level {level!r}; levels: {', '.join(LEVELS)}")
     store = wf.store
     facts = store.case_facts(active_since=start, districts=districts)
     events = store.events_of(active_since=start, districts=districts)
@@ -442,7 +455,7 @@ def evaluate(
         {k: tuple(v) for k, v in by_district.items()},
         wf.clock(),
     )
-    return Result(level, start, end, score(ev, level, tally.counts(level)), tally)
+    return {lv: Result(lv, start, end, score(ev, lv, tally.counts(lv)), tally) for lv in levels}
 
 
 def evaluation_file(city_root: Path) -> Path:
