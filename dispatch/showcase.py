@@ -81,9 +81,7 @@ def places(wf: Workflow, kind: str, districts: tuple[str, ...] = ()) -> list[Mod
         rows = [(str(r.code), str(r.name), str(r.district_code), r.geometry) for r in mine.itertuples()]
     else:
         raise ValueError(f"unknown kind {kind!r}: street or community")
-    out = [
-        ModelPlace(kind, i, n, d, g, _area_km2(wf, g)) for i, n, d, g in rows if not districts or d in districts
-    ]
+    out = [ModelPlace(kind, i, n, d, g, _area_km2(wf, g)) for i, n, d, g in rows if not districts or d in districts]
     return sorted(out, key=lambda p: (p.district, p.id))
 
 

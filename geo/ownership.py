@@ -423,7 +423,8 @@ class OwnershipEngine:
         in_zone = {z: found[layer] >= 0 for z, layer in ZONE_LAYERS.items()}
         in_zone["offshore"] = ~has_cell & (found["districts"] >= 0)
         for z, grades in GRADED_ZONES.items():
-            of = self.grades[z][np.maximum(found[ZONE_LAYERS[z]], 0)] if len(self.grades[z]) else np.full(len(lon_a), "")
+            k = found[ZONE_LAYERS[z]]
+            of = self.grades[z][np.maximum(k, 0)] if len(self.grades[z]) else np.full(len(lon_a), "")
             for g in grades:
                 in_zone[f"{z}:{g}"] = in_zone[z] & (of == g)
         nearest = np.full(len(lon_a), None, dtype=object)

@@ -5,6 +5,7 @@ sees their districts' (the policy's `page.model`)."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -105,7 +106,9 @@ def _detail(c: Comparison) -> html.Div:
 
     table = html.Table(
         [
-            html.Thead(html.Tr([html.Th(t("model.figure")), html.Th(t("model.here")), html.Th(t("model.district_avg"))])),
+            html.Thead(
+                html.Tr([html.Th(t("model.figure")), html.Th(t("model.here")), html.Th(t("model.district_avg"))])
+            ),
             html.Tbody(
                 [
                     row("reported", str(mine.cases), str(dist.cases)),
@@ -201,14 +204,17 @@ def _map(place: ModelPlace, facts: list[Any]) -> html.Div:
         )
         for f in facts
     ]
-    x0, y0, x1, y1 = shapely.bounds(geom)
+    x0, y0, x1, y1 = (float(v) for v in shapely.bounds(geom))
+    # a center and a zoom (as /chronic's map): the whole place fits the map's 380 px of height
+    span = max(x1 - x0, (y1 - y0) * 1.2, 1e-4)
+    zoom = max(11, min(17, int(math.log2(360 * 1.4 / span))))
     return html.Div(
         dl.Map(
             [*base, *outline, *dots],
-            bounds=[ll(x0, y0), ll(x1, y1)],
-            boundsOptions={"padding": [20, 20]},
+            center=ll((x0 + x1) / 2, (y0 + y1) / 2),
+            zoom=zoom,
             maxZoom=basemap.max_zoom,
-            className="city-map model-map",
+            className="city-map model-map" + (" offline" if basemap.kind == "offline" else ""),
             id="model-map",
             style={"height": "380px"},
         ),

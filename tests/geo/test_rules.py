@@ -64,8 +64,8 @@ def test_window_mask_wraps_midnight():
 def test_a_graded_zone_and_what_a_rule_gives():
     table = pd.DataFrame(
         [
-            (10, "premium", "*", "advertising", "signboard_segment:premium", "*", "x", "", "精品", "premium", "urgent", ""),
-            (20, "controlled", "*", "advertising", "signboard_segment:controlled", "*", "x", "", "控制", "c", "", "0.75"),
+            (10, "premium", "*", "advertising", "signboard_segment:premium", "*", "x", "", "精", "p", "urgent", ""),
+            (20, "controlled", "*", "advertising", "signboard_segment:controlled", "*", "x", "", "控", "c", "", "0.75"),
             (30, "segment", "*", "advertising", "signboard_segment", "*", "x", "", "路段", "segment", "", ""),
             (40, "territorial", "*", "*", "*", "*", "subdistrict_squad", "", "属地", "territorial", "", ""),
         ],
