@@ -99,7 +99,8 @@ window.xiuhua = (function () {
         lineStyle: function () { return {color: "#5c5470", weight: 2, fill: false, dashArray: "6 4"}; },
         zoneStyle: function (feature, context) {
             const h = context.hideout;
-            return {color: h.color, weight: h.weight, fillColor: h.color, fillOpacity: h.fill};
+            const c = (h.grades && h.grades[feature.properties.grade]) || h.color;  // a signboard segment's grade
+            return {color: c, weight: h.weight, fillColor: c, fillOpacity: h.fill};
         },
         areaStyle: function (feature, context) {
             const h = context.hideout || {};

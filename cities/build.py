@@ -16,7 +16,7 @@ from cities.admin import Hierarchy, Progress, build_hierarchy
 from cities.catalog import load_catalog
 from cities.config import CityConfig
 from cities.romanization import Romanizer
-from cities.zones import build_squads, build_zones
+from cities.zones import build_squads, build_zones, mark_model_communities
 from geo.errors import BuildError, InvalidInput
 from geo.registry import LAYERS
 
@@ -48,6 +48,7 @@ def build_city(cfg: CityConfig, progress: Progress, out: Path | None = None) -> 
     _name_in_english(cfg, h)
     progress("laying out vendor points, storefront zones, model streets and signboard roads")
     zones = build_zones(cfg, h)
+    mark_model_communities(cfg, h)
     squads = build_squads(h, catalog.matters)
     lat = h.lattice
     meta = {

@@ -9,7 +9,7 @@ import pandas as pd
 
 from cities.config import CityConfig
 from geo.errors import InvalidInput
-from geo.rules import OWNERS, SQUAD_TYPES, TIMES, ZONES
+from geo.rules import OWNERS, SQUAD_TYPES, TIMES, URGENCIES, ZONES
 
 DEADLINE = re.compile(r"^\d+(\.\d+)?[hd]$")
 
@@ -66,6 +66,14 @@ def load_catalog(cfg: CityConfig) -> Catalog:
             raise InvalidInput(f"{where}: zone must be one of {sorted(ZONES)}, time one of {sorted(TIMES)}")
         if row["owner"].split(":")[0] not in OWNERS:
             raise InvalidInput(f"{where}: owner must be one of {sorted(OWNERS)}")
+        if row.get("urgency", "") not in URGENCIES:
+            raise InvalidInput(f"{where}: urgency must be empty, normal or urgent")
+        try:
+            factor = float(row.get("deadline_factor") or 1.0)
+        except ValueError:
+            factor = -1.0
+        if not 0 < factor <= 1:
+            raise InvalidInput(f"{where}: deadline_factor must be a number above 0 and at most 1 (or empty)")
         for st in row["squad_types"].split(";"):
             if st != "*" and st not in SQUAD_TYPES:
                 raise InvalidInput(f"{where}: unknown squad type {st!r}")

@@ -14,6 +14,7 @@ import shapely
 from cities.admin import Hierarchy
 from cities.config import CityConfig
 from geo.crs import STORAGE_CRS, project_geometries
+from geo.registry import SIGNBOARD_GRADES
 
 VENDOR_KINDS = [  # (label, opening hours) — demo defaults
     ("早市", "06:00-09:00"),
@@ -23,6 +24,8 @@ VENDOR_KINDS = [  # (label, opening hours) — demo defaults
 ]
 MEAL_WINDOWS = "07:00-09:00;11:00-13:30;17:00-21:30"
 CN_ORDINAL = "一二三四五六七八九十"
+GRADE_NAMES = {"premium": "精品路段", "standard": "一般路段", "controlled": "控制路段"}  # 广告招牌…路段
+assert set(GRADE_NAMES) == set(SIGNBOARD_GRADES)
 
 
 def _rect(cx: float, cy: float, length: float, width: float, angle: float) -> shapely.Polygon:
@@ -144,7 +147,7 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
     model_rows: list[tuple[object, ...]] = []
     sign_rows: list[tuple[object, ...]] = []
     lo, hi = (int(v) for v in z["model_streets"])
-    for dcode in h.districts["code"]:
+    for dn, dcode in enumerate(h.districts["code"]):
         dname = h.districts.set_index("code").loc[dcode, "name"]
         land = h.land.set_index("code").loc[dcode, "geometry"]
         shapely.prepare(land)
@@ -174,10 +177,13 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
                     continue
                 placed.append(part)
                 k = len(placed)
-                name = f"{dname}{'样板街区' if layer == 'model' else '广告招牌精品路段'}{CN_ORDINAL[k - 1]}号"
-                rows_out.append((f"{prefix}{dcode}{k:02d}", name, sub["code"], dcode, part))
+                # a segment's grade goes round the three in turn across the city (no draw: the layout stays)
+                grade = SIGNBOARD_GRADES[(dn * count + k - 1) % len(SIGNBOARD_GRADES)]
+                kind = "样板街区" if layer == "model" else f"广告招牌{GRADE_NAMES[grade]}"
+                name = f"{dname}{kind}{CN_ORDINAL[k - 1]}号"
+                rows_out.append((f"{prefix}{dcode}{k:02d}", name, sub["code"], dcode, part, grade))
     model_gdf = gpd.GeoDataFrame(
-        model_rows,
+        [r[:-1] for r in model_rows],
         columns=["id", "name", "subdistrict_code", "district_code", "geometry"],
         geometry="geometry",
         crs=STORAGE_CRS,
@@ -186,7 +192,7 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
     model_gdf["custodian_squad"] = model_gdf["subdistrict_code"].map(lambda s: f"SQ{s}")
     sign_gdf = gpd.GeoDataFrame(
         sign_rows,
-        columns=["id", "name", "subdistrict_code", "district_code", "geometry"],
+        columns=["id", "name", "subdistrict_code", "district_code", "geometry", "grade"],
         geometry="geometry",
         crs=STORAGE_CRS,
     )
@@ -199,6 +205,19 @@ def build_zones(cfg: CityConfig, h: Hierarchy) -> dict[str, gpd.GeoDataFrame]:
     for gdf in out.values():
         gdf["synthetic"] = True
     return out
+
+
+def mark_model_communities(cfg: CityConfig, h: Hierarchy) -> None:
+    """Per district, `dog_model_communities` communities (default 1) marked as dog-keeping model communities
+    (养犬管理示范社区): drawn with their own seed from the district's communities in code order; synthetic."""
+    rng = np.random.default_rng(cfg.seed + 2)
+    per = int(cfg.zones.get("dog_model_communities", 1))
+    comm = h.communities
+    chosen: set[str] = set()
+    for dcode in sorted(comm["district_code"].astype(str).unique()):
+        codes = sorted(comm.loc[comm["district_code"].astype(str) == dcode, "code"].astype(str))
+        chosen.update(str(c) for c in rng.choice(codes, size=min(per, len(codes)), replace=False))
+    comm["dog_model"] = comm["code"].astype(str).isin(chosen)
 
 
 SQUAD_KINDS = {  # district squads: type -> (Chinese name after the district's, English after the district's)

@@ -214,6 +214,7 @@ def _batches(wf: Workflow, r: _Rows, path: Path, actor: str, now: datetime) -> I
                 str(r.description[k]),
                 str(r.urgency[k]),
             )
+            new = wf.routed(new, owners)
             flags = (LOCATED_BY_AREA,) if r.by_area[k] else ()
             case = new_case(new, owners, "reported", actor, now, extra_flags=flags)  # the store numbers it
             history.append((case, [arrival(case, actor, now, "import", f"imported from {path.name}", row=k + 2)]))

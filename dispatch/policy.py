@@ -68,6 +68,8 @@ POLICY: dict[str, Entry] = {
     "route.scores.people": Entry(_grant("shift_lead admin")),  # the levels that rate people
     # chronic places (疑难杂症) and their fast-track cases: a district head sees their districts'
     "page.chronic": Entry(_grant("district_head shift_lead dispatcher admin")),
+    # model streets and dog-keeping model communities with their figures: a district head sees their districts'
+    "page.model": Entry(_grant("district_head shift_lead dispatcher admin")),
     # a photo: served to whoever may open one of the cases it belongs to
     "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)

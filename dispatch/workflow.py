@@ -185,6 +185,7 @@ class Workflow:
             if parts:
                 self.stages[str(code)] = [(name, parse_allowance(a, calendar)) for name, _, a in parts]
                 self.allowance[str(code)] = self.stages[str(code)][0][1]
+        self.rules = {r.rule: r for r in engine.city.rules}
 
     # -- reporting ---------------------------------------------------------------------------------
     def report(
@@ -200,6 +201,7 @@ class Workflow:
         Open311 request brought besides (kept privately)."""
         check_count(list(photos), "report")
         owners = self.check_report(actor, new)
+        new = self.routed(new, owners)
         now = self.clock()
         rows = [p.row(0, "report", actor.username, now, public=public) for p in photos]
         return self.store.create_case(new, owners, "reported", actor.username, now, rows, request)
@@ -207,6 +209,19 @@ class Workflow:
     def owners(self, o: Ownership) -> Owners:
         """An answer of this workflow's engine as a case's record (with the layer versions it used)."""
         return owners_of(o, self.layer_version)
+
+    def routed(self, new: NewCase, owners: Owners) -> NewCase:
+        """A report as its deciding routing rule has it: urgent if the rule says so (a signboard matter on a
+        premium segment); otherwise as reported."""
+        rule = self.rules.get(owners.rule or "")
+        return replace(new, urgency="urgent") if rule is not None and rule.urgency == "urgent" else new
+
+    def work_seconds(self, case: Case, urgency: str) -> float:
+        """The working time a case gets at filing: its matter's, halved when urgent, times its deciding routing
+        rule's deadline factor (a controlled signboard segment shortens it)."""
+        rule = self.rules.get(case.owners.rule or "")
+        factor = rule.deadline_factor if rule is not None else 1.0
+        return self.allowance[case.matter] * (0.5 if urgency == "urgent" else 1.0) * factor
 
     def check_report(self, actor: User, new: NewCase, owners: Owners | None = None) -> Owners:
         """Check a report and return its ownership answer (computed now unless given)."""
@@ -412,10 +427,13 @@ class Workflow:
         name = spec.name
         if name == "file":
             urgency = params.get("urgency") or case.urgency
+            rule = self.rules.get(case.owners.rule or "")
+            if rule is not None and rule.urgency == "urgent":
+                urgency = "urgent"  # the routing table's word (a premium signboard segment): not the acceptor's
             if urgency != case.urgency:
                 ch["urgency"] = urgency
             ch["filed_at"] = now
-            ch["work_seconds"] = self.allowance[case.matter] * (0.5 if urgency == "urgent" else 1.0)
+            ch["work_seconds"] = self.work_seconds(case, urgency)
         elif name == "verify_fail":
             flags.append("unconfirmed")
         elif name == "refuse":

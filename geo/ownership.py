@@ -28,7 +28,7 @@ from geo.crs import STORAGE_CRS, project_geometries, require_same_crs, transform
 from geo.errors import InvalidInput
 from geo.index import LayerIndex
 from geo.lattice import Lattice
-from geo.registry import INDEXED, LAYERS, TIMED_ZONES, ZONE_LAYERS
+from geo.registry import GRADED_ZONES, INDEXED, LAYERS, TIMED_ZONES, ZONE_LAYERS
 from geo.rules import WHY_EN, WHY_ZH, Facts, Rule, decide, decide_many, rules_from_table, why_not, window_mask
 
 
@@ -223,6 +223,17 @@ class OwnershipEngine:
             )
             for z in TIMED_ZONES
         }
+        # a graded zone's grade per index position ("" where a layer version carries none)
+        self.grades = {
+            z: city.layers[ZONE_LAYERS[z]]
+            .set_index("id")
+            .reindex(self.index[ZONE_LAYERS[z]].ids)
+            .get("grade", pd.Series("", index=self.index[ZONE_LAYERS[z]].ids))
+            .fillna("")
+            .astype(str)
+            .to_numpy()
+            for z in GRADED_ZONES
+        }
         sq = city.layers["squads"]
         self.district_squad = {(r.district_code, r.type): r.id for r in sq.itertuples() if r.type != "subdistrict"}
         self.subdistrict_squad = {r.subdistrict_code: r.id for r in sq.itertuples() if r.type == "subdistrict"}
@@ -270,6 +281,12 @@ class OwnershipEngine:
             out[rows] = codes[np.argmin(dist, axis=1)]
         return out
 
+    def grade_of(self, zone: str, zone_id: str) -> str:
+        """The grade of a graded zone ("" when it has none)."""
+        ids = self.index[ZONE_LAYERS[zone]].ids
+        k = int(np.searchsorted(ids, zone_id))
+        return str(self.grades[zone][k]) if k < len(ids) and ids[k] == zone_id else ""
+
     def _squad(
         self, rule: Rule | None, district: str | None, sub: str | None, street: str | None, nearest: str | None = None
     ) -> str | None:
@@ -308,6 +325,8 @@ class OwnershipEngine:
         for z, layer in ZONE_LAYERS.items():
             if found[layer] >= 0:
                 in_zones.add(z)
+                if z in self.grades and self.grades[z][found[layer]]:
+                    in_zones.add(f"{z}:{self.grades[z][found[layer]]}")
                 if z in self.windows and self.windows[z][found[layer], minute]:
                     open_zones.add(z)
         if found["grid_cells"] < 0 and found["districts"] >= 0:
@@ -403,6 +422,11 @@ class OwnershipEngine:
         comm = _masked(has_cell, cell_s.astype("U12"))
         in_zone = {z: found[layer] >= 0 for z, layer in ZONE_LAYERS.items()}
         in_zone["offshore"] = ~has_cell & (found["districts"] >= 0)
+        for z, grades in GRADED_ZONES.items():
+            k = found[ZONE_LAYERS[z]]
+            of = self.grades[z][np.maximum(k, 0)] if len(self.grades[z]) else np.full(len(lon_a), "")
+            for g in grades:
+                in_zone[f"{z}:{g}"] = in_zone[z] & (of == g)
         nearest = np.full(len(lon_a), None, dtype=object)
         if in_zone["offshore"].any():
             off = np.flatnonzero(in_zone["offshore"])
@@ -457,7 +481,13 @@ class OwnershipEngine:
         """Turn one resolve_many row (a Series, or a dict from to_dict("records")) into an Ownership."""
         v = {k: (None if _is_missing(row[k]) else row[k]) for k in row.keys()}  # noqa: SIM118 (Series too)
         offshore = v["cell"] is None and v["district"] is not None
-        in_zones = frozenset([*(z for z in ZONE_LAYERS if v[z] is not None), *(["offshore"] if offshore else [])])
+        in_zones = frozenset(
+            [
+                *(z for z in ZONE_LAYERS if v[z] is not None),
+                *(["offshore"] if offshore else []),
+                *(f"{z}:{g}" for z in GRADED_ZONES if v[z] is not None and (g := self.grade_of(z, str(v[z])))),
+            ]
+        )
         open_zones = frozenset(z for z in TIMED_ZONES if v[f"{z}_open"] is not None and bool(v[f"{z}_open"]))
         ids = {
             "grid_cells": v["cell"],

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# a signboard segment's grade (精品路段 / 一般路段 / 控制路段): what a signboard or advertising matter there gets
+# (urgency, deadline) is the routing table's, by the zone "signboard_segment:<grade>"
+SIGNBOARD_GRADES = ("premium", "standard", "controlled")
+
 
 @dataclass(frozen=True)
 class CityLayer:
@@ -21,6 +25,7 @@ class CityLayer:
     editable: tuple[str, ...] | None = None  # a layer version may replace it; the attributes it must carry
     zone: str | None = None  # the zone name the routing table uses for it
     timed: bool = False  # has opening hours ("hours"): lawful only inside them
+    grades: tuple[str, ...] = ()  # values of its "grade" field; the routing table may name "<zone>:<grade>"
 
 
 LAYERS: dict[str, CityLayer] = {
@@ -66,10 +71,22 @@ LAYERS: dict[str, CityLayer] = {
             editable=("custodian_squad",),
             zone="model_street",
         ),
-        CityLayer("signboard_segments", "id", "district_code", "name", editable=(), zone="signboard_segment"),
+        CityLayer(
+            "signboard_segments",
+            "id",
+            "district_code",
+            "name",
+            simplify_m=0,
+            overlay=True,
+            export=True,
+            editable=(),
+            zone="signboard_segment",
+            grades=SIGNBOARD_GRADES,
+        ),
     )
 }
 ZONE_LAYERS = {layer.zone: name for name, layer in LAYERS.items() if layer.zone}  # routing zone -> layer
 TIMED_ZONES = tuple(layer.zone for layer in LAYERS.values() if layer.zone and layer.timed)
+GRADED_ZONES = {layer.zone: layer.grades for layer in LAYERS.values() if layer.zone and layer.grades}
 INDEXED = ("districts", "grid_cells", *ZONE_LAYERS.values())  # what the ownership engine looks points up in
 EDITABLE = {name: layer for name, layer in LAYERS.items() if layer.editable is not None}

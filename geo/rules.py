@@ -1,7 +1,9 @@
 """The routing table: an ordered list of rules (data, not code) that decide which squad owns a matter at a place.
 
 The first rule whose conditions all hold decides. Conditions: the matter (codes or class prefixes like 07*),
-the matter's squad type, a zone the point lies in, and whether that zone is open at the time.
+the matter's squad type, a zone the point lies in (or a graded zone, "<zone>:<grade>", e.g. a premium signboard
+segment), and whether that zone is open at the time. A rule may also set what a case it decides gets: its
+urgency and its deadline factor (the working time allowed at filing is the matter's times the factor).
 `applies` (one point) and `applies_many` (arrays) implement the same conditions; tests hold them equal.
 """
 
@@ -13,8 +15,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geo.registry import GRADED_ZONES
+
 # "offshore" is not a layer: a point inside a district but outside its land (every grid cell) - a pier, a beach
-ZONES = frozenset({"*", "vendor_zone", "storefront_zone", "model_street", "signboard_segment", "offshore"})
+ZONES = frozenset(
+    {"*", "vendor_zone", "storefront_zone", "model_street", "signboard_segment", "offshore"}
+    | {f"{z}:{g}" for z, grades in GRADED_ZONES.items() for g in grades}
+)
+URGENCIES = frozenset({"", "normal", "urgent"})  # "": the rule leaves the case's urgency as reported
 TIMES = frozenset({"*", "open", "closed"})
 OWNERS = frozenset({"none", "subdistrict_squad", "nearest_subdistrict_squad", "district_squad", "custodian"})
 SQUAD_TYPES = frozenset({"subdistrict", "lianwei", "advertising", "none"})
@@ -33,6 +41,8 @@ class Rule:
     flag: str
     reason_zh: str
     reason_en: str
+    urgency: str = ""  # "urgent": a case it decides is urgent from its report on
+    deadline_factor: float = 1.0  # the working time allowed at filing, as a share of the matter's
 
     def matter_ok(self, code: str) -> bool:
         return not self.matters or any(code.startswith(m[:-1]) if m.endswith("*") else code == m for m in self.matters)
@@ -44,7 +54,7 @@ class Facts:
 
     matter: str
     squad_type: str
-    zones: frozenset[str]  # the zone layers the point lies in
+    zones: frozenset[str]  # the zone layers the point lies in, and "<zone>:<grade>" for a graded one
     open_zones: frozenset[str]  # those of them whose time window contains the time
 
 
@@ -64,6 +74,8 @@ def rules_from_table(table: pd.DataFrame) -> list[Rule]:
             r["flag"] or "",
             r["reason_zh"],
             r["reason_en"],
+            str(r.get("urgency") or ""),
+            float(r.get("deadline_factor") or 1.0),  # a table of an older build has neither column
         )
         for _, r in table.sort_values("order").iterrows()
     ]

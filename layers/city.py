@@ -86,7 +86,11 @@ class CityLayers:
         geoms = rounded(simplified(gdf, self.city.metric_crs, spec.simplify_m or 0.0))
         ids = gdf[spec.id_field].astype(str)
         names = gdf[spec.name_field] if spec.name_field else [None] * len(gdf)
-        return list(geoms), [{"code": i, "name": n} for i, n in zip(ids, names, strict=True)]
+        props = [{"code": i, "name": n} for i, n in zip(ids, names, strict=True)]
+        if spec.grades and "grade" in gdf.columns:  # a signboard segment's grade colours it (layers/map.py)
+            for p, g in zip(props, gdf["grade"].fillna("").astype(str), strict=True):
+                p["grade"] = g
+        return list(geoms), props
 
     def static(self, name: str, districts: tuple[str, ...] = ()) -> str:
         """A whole small layer (only the features of `districts`, if given) as GeoJSON text."""

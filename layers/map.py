@@ -33,7 +33,11 @@ ZONE_STYLES = {  # line and fill colour, fill opacity, line weight
     "model_streets": ("#e64980", 0.15, 4),
     "vendor_zones": ("#0ca678", 0.35, 1),
     "storefront_zones": ("#f08c00", 0.35, 1),
+    "signboard_segments": ("#1098ad", 0.25, 3),  # the colour of a segment without a grade
 }
+# a signboard segment's colour by its grade (geo.registry.SIGNBOARD_GRADES): map and legend
+GRADE_COLOURS = {"premium": "#b8860b", "standard": "#1098ad", "controlled": "#495057"}
+assert set(GRADE_COLOURS) == set(LAYERS["signboard_segments"].grades)
 ZONES_SHOWN = ("model_streets", "vendor_zones")  # checked in the layer control when a page opens
 assert set(ZONE_STYLES) == {n for n, layer in LAYERS.items() if layer.overlay}, "geo/registry's overlays need a style"
 STREET_ZOOM = 18  # where the map goes to show one incident: above the clusters' last zoom (17), single points
@@ -195,7 +199,8 @@ def metric_key(metric: str, t: Callable[[str], str]) -> list[Any]:
 
 def zone_hideout(layer: str) -> dict[str, Any]:
     colour, fill, weight = ZONE_STYLES[layer]
-    return {"layer": layer, "color": colour, "fill": fill, "weight": weight}
+    grades = {"grades": GRADE_COLOURS} if LAYERS[layer].grades else {}
+    return {"layer": layer, "color": colour, "fill": fill, "weight": weight, **grades}
 
 
 def legend(prefix: str, t: Callable[[str], str], metric: str, zones: bool) -> html.Div:
@@ -230,6 +235,15 @@ def legend(prefix: str, t: Callable[[str], str], metric: str, zones: bool) -> ht
         areas += [
             row(html.Span(className="swatch zone", style={"borderColor": c, "background": c + "66"}), t(f"map.{n}"))
             for n, (c, _fill, _w) in ZONE_STYLES.items()
+            if not LAYERS[n].grades
+        ]
+        areas += [  # a graded layer: a key per grade
+            row(
+                html.Span(className="swatch zone", style={"borderColor": c, "background": c + "66"}),
+                f"{t('map.signboard_segments')} · {t(f'model.grade.{g}')}",
+                id=f"{prefix}-legend-grade-{g}",
+            )
+            for g, c in GRADE_COLOURS.items()
         ]
     return html.Div(
         [

@@ -18,6 +18,7 @@ from dispatch.table import Labels
 from dispatch.workflow import CLOSED
 from geo.registry import LAYERS as REGISTRY
 from layers.city import of_districts
+from layers.map import GRADE_COLOURS
 from store.models import Case
 from web.auth import require
 from web.i18n import language, t
@@ -127,6 +128,29 @@ def _cases_layer(cases_: list[Case], labels: Labels) -> folium.GeoJson:
     )
 
 
+def _signboard_layer(segments: gpd.GeoDataFrame) -> folium.GeoJson:
+    """The district's signboard segments, coloured by grade (as on the live map), named with their grade."""
+    esc = html_text.escape
+    grade = [str(g) if g in GRADE_COLOURS else "" for g in segments.get("grade", [""] * len(segments))]
+    seg = segments[["id", "name", "geometry"]].assign(
+        name=lambda d: d["name"].astype(str).map(esc),
+        grade=grade,
+        grade_name=[esc(t(f"model.grade.{g}")) if g else "" for g in grade],
+    )
+    return folium.GeoJson(
+        json.loads(seg.to_json()),
+        name=t("map.signboard_segments"),
+        style_function=lambda f: {
+            "color": GRADE_COLOURS.get(f["properties"]["grade"], "#1098ad"),
+            "weight": 3,
+            "fillOpacity": 0.3,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "grade_name"], aliases=[esc(t("map.signboard_segments")), esc(t("model.grade_label"))]
+        ),
+    )
+
+
 def _legend(title: str, top: int) -> str:
     """A fixed legend: what the shading and the dots mean, and that the data are synthetic."""
     esc = html_text.escape
@@ -136,11 +160,14 @@ def _legend(title: str, top: int) -> str:
         for n, fill in ((n, f"rgba(217,72,15,{0.1 + 0.7 * n / max(top, 1):.2f})") for n in steps)
     )
     dot = '<span class="dot" style="background:{}"></span>{}'
+    sw = '<span class="sw" style="background:{}"></span>{}'
+    grades = " ".join(sw.format(c, esc(t(f"model.grade.{g}"))) for g, c in GRADE_COLOURS.items())
     return f"""
 <div class="xiuhua-legend">
   <b>{esc(title)}</b><br><b>{esc(t("legend.title"))}</b>
   <div>{esc(t("export.map_shading"))}</div><div class="row">{shades}</div>
   <div>{dot.format(URGENT, esc(t("urgency.urgent")))} {dot.format(NORMAL, esc(t("urgency.normal")))}</div>
+  <div>{esc(t("map.signboard_segments"))}: {grades}</div>
   <div class="note">{esc(t("map.synthetic_attribution"))}</div>
 </div>
 <style>
@@ -192,6 +219,8 @@ def offline_map(code: str, days: int) -> str:
             ["label", "open"], aliases=[html_text.escape(t("table.community")), html_text.escape(t("kpi.open"))]
         ),
     ).add_to(m)
+    if len(lay["signboard_segments"]):
+        _signboard_layer(lay["signboard_segments"]).add_to(m)
     _cases_layer(cases_, labels).add_to(m)
     m.fit_bounds([[y0, x0], [y1, x1]])
     city = svc.city.name if labels.lang == "zh" else svc.city.name_en

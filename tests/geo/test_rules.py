@@ -59,3 +59,27 @@ def test_window_mask_wraps_midnight():
     assert m[18 * 60] and m[23 * 60 + 59] and m[0] and m[59]
     assert not m[60] and not m[17 * 60 + 59]
     assert m[7 * 60] and not m[9 * 60]
+
+
+def test_a_graded_zone_and_what_a_rule_gives():
+    table = pd.DataFrame(
+        [
+            (10, "premium", "*", "advertising", "signboard_segment:premium", "*", "x", "", "精", "p", "urgent", ""),
+            (20, "controlled", "*", "advertising", "signboard_segment:controlled", "*", "x", "", "控", "c", "", "0.75"),
+            (30, "segment", "*", "advertising", "signboard_segment", "*", "x", "", "路段", "segment", "", ""),
+            (40, "territorial", "*", "*", "*", "*", "subdistrict_squad", "", "属地", "territorial", "", ""),
+        ],
+        columns=[*TABLE.columns, "urgency", "deadline_factor"],
+    )
+    rules = rules_from_table(table)
+    assert [(r.urgency, r.deadline_factor) for r in rules] == [("urgent", 1.0), ("", 0.75), ("", 1.0), ("", 1.0)]
+
+    def f(squad_type, zones):
+        return rules[decide(rules, Facts("07006", squad_type, frozenset(zones), frozenset()))].rule
+
+    assert f("advertising", {"signboard_segment", "signboard_segment:premium"}) == "premium"
+    assert f("advertising", {"signboard_segment", "signboard_segment:controlled"}) == "controlled"
+    assert f("advertising", {"signboard_segment"}) == "segment"  # a segment without a grade
+    assert f("subdistrict", {"signboard_segment", "signboard_segment:premium"}) == "territorial"
+    # the old table (no urgency, no deadline_factor columns) still reads: nothing changes
+    assert {(r.urgency, r.deadline_factor) for r in RULES} == {("", 1.0)}

@@ -112,3 +112,30 @@ def test_the_offline_map_has_a_legend_and_popups_in_the_users_language(app, head
     assert '\\u003ca href=\\"http://localhost/case/' in english and "Case page" in english
     links = re.sub(r'href=\\?"http://localhost/case/\d+\\?"', "", english.replace('href="https://leafletjs.com"', ""))
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", links)
+
+
+def test_the_signboard_grades_go_into_the_layers_the_offline_map_and_the_live_map(app, head):
+    import tempfile
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    city = app.server.config[KEY].workflow.engine.city
+    sb = city.layers["signboard_segments"]
+    mine = sb[sb["district_code"] == "350203"]
+    r = head.get("/export/district/350203/layers.gpkg")
+    assert r.status_code == 200
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layers.gpkg"
+        path.write_bytes(r.data)
+        got = gpd.read_file(path, layer="signboard_segments")
+    assert sorted(zip(got["id"], got["grade"], strict=True)) == sorted(zip(mine["id"], mine["grade"], strict=True))
+    html = head.get("/export/district/350203/map.html").data.decode()
+    for _, seg in mine.iterrows():
+        assert _escaped(seg["name"]) in html and _escaped(t(f"model.grade.{seg['grade']}", "zh")) in html
+    assert "广告招牌路段" in html  # the legend's key for the segments, by grade
+    live = json.loads(head.get("/api/layers/signboard_segments.geojson").data)
+    # the live map's layer, scoped to the head's district, colours each segment by its grade
+    assert {f["properties"]["code"]: f["properties"]["grade"] for f in live["features"]} == dict(
+        zip(mine["id"], mine["grade"], strict=True)
+    )
