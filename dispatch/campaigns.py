@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from geo.crs import project_geometries
 from geo.errors import InvalidInput
 from geo.layers import read_polygon_file
+from store.base import Store
 from store.errors import Invalid
 from store.models import CAMPAIGN_KINDS, CAMPAIGN_NAME_MAX, Campaign, CaseFacts, NewCampaign
 
@@ -288,3 +289,15 @@ def running_first(campaigns: Sequence[Campaign], now: datetime, tz: ZoneInfo) ->
     """Running campaigns first, then upcoming, then ended; latest start first within each."""
     order = {"running": 0, "upcoming": 1, "ended": 2}
     return sorted(campaigns, key=lambda c: (order[state_of(c, now, tz)], -c.starts_on.toordinal(), c.id))
+
+
+def facts_since(campaign: NewCampaign, tz: ZoneInfo) -> datetime:
+    """From when case facts are needed for `figures` (the earliest the "before" window can start)."""
+    start, end = period(campaign, tz)
+    return start - (end - start)
+
+
+def figures_of(store: Store, campaign: NewCampaign, now: datetime, tz: ZoneInfo) -> CampaignFigures:
+    """`figures` over the store's cases of the districts the area touches, active since `facts_since`."""
+    return figures(store.case_facts(active_since=facts_since(campaign, tz), districts=campaign.districts), campaign,
+                   now, tz)  # fmt: skip
