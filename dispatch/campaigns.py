@@ -172,6 +172,7 @@ class CampaignFigures:
     during: Window
     weeks: tuple[Week, ...]
     worst_cells: tuple[tuple[str, int, int], ...]  # (cell, cases during, cases before), most during first
+    cell_communities: Mapping[str, str]  # a worst cell's community (the one most of its cases give)
     before_points: NDArray[np.float64]  # (n, 2) lon, lat of the cases before
     during_points: NDArray[np.float64]
     state: str  # upcoming | running | ended
@@ -265,12 +266,18 @@ def figures(facts: Sequence[CaseFacts], campaign: NewCampaign, now: datetime, tz
     count_during = Counter(c for c in cells[in_during].tolist() if c)
     count_before = Counter(c for c in cells[in_before].tolist() if c)
     worst = sorted(count_during.items(), key=lambda kv: (-kv[1], kv[0]))[:WORST]
+    homes: dict[str, Counter[str]] = {}
+    for f in chosen:
+        if f.cell and f.cell in count_during and f.community:
+            homes.setdefault(f.cell, Counter())[f.community] += 1
+    communities = {cell: min(h, key=lambda k: (-h[k], k)) for cell, h in homes.items()}
     points = np.column_stack([[f.lon for f in chosen], [f.lat for f in chosen]]) if chosen else np.zeros((0, 2))
     return CampaignFigures(
         before=before,
         during=during,
         weeks=tuple(weeks),
         worst_cells=tuple((c, n, count_before.get(c, 0)) for c, n in worst),
+        cell_communities={c: communities[c] for c, _ in worst if c in communities},
         before_points=points[in_before] if chosen else points,
         during_points=points[in_during] if chosen else points,
         state=state_of(campaign, now, tz),
@@ -297,7 +304,10 @@ def facts_since(campaign: NewCampaign, tz: ZoneInfo) -> datetime:
     return start - (end - start)
 
 
-def figures_of(store: Store, campaign: NewCampaign, now: datetime, tz: ZoneInfo) -> CampaignFigures:
-    """`figures` over the store's cases of the districts the area touches, active since `facts_since`."""
-    return figures(store.case_facts(active_since=facts_since(campaign, tz), districts=campaign.districts), campaign,
-                   now, tz)  # fmt: skip
+def figures_of(
+    store: Store, campaign: NewCampaign, now: datetime, tz: ZoneInfo, districts: Sequence[str] = ()
+) -> CampaignFigures:
+    """`figures` over the store's cases of the districts the area touches (of those, only `districts` when given:
+    a district head's scope), active since `facts_since`."""
+    scope = [d for d in campaign.districts if not districts or d in districts]
+    return figures(store.case_facts(active_since=facts_since(campaign, tz), districts=scope), campaign, now, tz)

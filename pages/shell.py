@@ -38,6 +38,8 @@ def nav() -> html.Nav:
             links.append(dcc.Link(t("nav.scores"), href="/scores", id="nav-scores"))
         if allows(user, "page.chronic"):
             links.append(dcc.Link(t("nav.chronic"), href="/chronic", id="nav-chronic"))
+        if allows(user, "page.campaigns"):
+            links.append(dcc.Link(t("campaigns.nav"), href="/campaigns", id="nav-campaigns"))
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))

@@ -2,6 +2,7 @@
 figures on hand-made case facts (weeks during against as many before, closure and on-time rates, worst cells)."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -83,8 +84,9 @@ def test_matters_filter_and_worst_cells():
         fact(4, reported=local(5), cell="A", matter="09006"),
         fact(5, reported=local(-3), cell="A"),
     ]
+    facts[1:3] = [replace(facts[1], community="X1"), replace(facts[2], community="X1")]
     f = figures(facts, campaign(matters=["06036"]), datetime(2026, 12, 1, tzinfo=UTC), TZ)
-    assert f.worst_cells == (("A", 2, 1), ("B", 1, 0))
+    assert f.worst_cells == (("A", 2, 1), ("B", 1, 0)) and f.cell_communities == {"A": "X1"}
     assert in_area(facts, campaign(matters=["09006"])).tolist() == [False, False, False, True, False]
 
 

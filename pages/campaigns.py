@@ -1,0 +1,212 @@
+"""/campaigns: campaigns (周期集群仗 — 治难点, 通堵点, 扫盲点), running ones first; a chosen campaign's cases in its
+area week by week against as many weeks before it, closure and on-time rates for both windows, the worst cells, and two
+maps side by side (before | during). Rendered on the server from the address (?campaign=…), so every view is a link.
+A district head sees the campaigns whose area touches their districts, and counts only their districts' cases."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import dash_leaflet as dl
+import numpy as np
+import shapely
+from dash import dcc, html
+
+from dispatch.campaigns import CampaignFigures, Window, figures_of, running_first, state_of
+from dispatch.policy import allows
+from geo.chinacoords import wgs84_to_gcj02
+from pages.shell import forbidden
+from store.models import Campaign
+from web import names
+from web.auth import Denied, require
+from web.i18n import t
+from web.services import services
+
+dash.register_page(__name__, path="/campaigns", title="Xiuhua · campaigns")
+MAX_POINTS = 1500  # cases drawn on each map
+
+
+def _href(**q: str | int | None) -> str:
+    return "/campaigns?" + urlencode({k: v for k, v in q.items() if v})
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+def layout(campaign: str | None = None, **_: Any) -> html.Div:
+    try:
+        user = require("page.campaigns")
+    except Denied as exc:
+        return forbidden(exc)
+    svc = services()
+    tz, now = svc.workflow.calendar.tz, svc.workflow.clock()
+    found = running_first(svc.store.campaigns(districts=user.districts or None), now, tz)
+    head = html.Tr([html.Th(t(f"campaigns.{k}")) for k in ("name", "kind", "period", "state", "districts", "matters")])
+    rows = [
+        html.Tr(
+            [
+                html.Td(dcc.Link(c.name, href=_href(campaign=c.id))),
+                html.Td(t(f"campaigns.kinds.{c.kind}")),
+                html.Td(f"{c.starts_on} → {c.ends_on}"),
+                html.Td(t(f"campaigns.states.{state_of(c, now, tz)}")),
+                html.Td(" ".join(names.area("districts", d) for d in c.districts)),
+                html.Td(", ".join(names.matter(m) for m in c.matters) or t("campaigns.all_matters")),
+            ],
+            id=f"campaigns-row-{c.id}",
+            className="on" if str(c.id) == campaign else "",
+        )
+        for c in found
+    ]
+    body: Any = (
+        html.Table([html.Thead(head), html.Tbody(rows)], className="league", id="campaigns-table")
+        if rows
+        else html.P(t("campaigns.none"), id="campaigns-none", className="hint")
+    )
+    parts: list[Any] = [html.H2(t("campaigns.title")), html.P(t("campaigns.intro"), className="hint"), body]
+    if allows(user, "action.campaign_create"):
+        parts.append(html.P(t("campaigns.create_hint"), className="hint", id="campaigns-create-hint"))
+    chosen = next((c for c in found if str(c.id) == campaign), None)
+    if chosen is not None:
+        f = figures_of(svc.store, chosen, now, tz, user.districts)
+        parts.append(_detail(chosen, f))
+    return html.Div(parts, className="page campaigns-page")
+
+
+def _detail(c: Campaign, f: CampaignFigures) -> html.Div:
+    tz = services().workflow.calendar.tz
+    weeks = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(f"campaigns.{k}")) for k in ("week", "before", "during", "change")])),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(t("campaigns.week_n", n=w.index + 1, day=f"{w.during_start.astimezone(tz):%m-%d}")),
+                            html.Td(w.before, className="num"),
+                            html.Td(w.during, className="num"),
+                            html.Td(f"{w.during - w.before:+d}", className="num"),
+                        ]
+                    )
+                    for w in f.weeks
+                ]
+            ),
+        ],
+        className="league",
+        id="campaigns-weeks",
+    )
+
+    def rate_row(label: str, w: Window) -> html.Tr:
+        span = f"{w.start.astimezone(tz):%Y-%m-%d} → {w.end.astimezone(tz):%Y-%m-%d %H:%M}"
+        cells: list[Any] = [label, span, w.reported, w.closed, _pct(w.closure_rate), _pct(w.on_time_rate)]
+        return html.Tr([html.Td(v) for v in cells], id=f"campaigns-rate-{label}")
+
+    keys = ("window", "span", "reported", "closed", "closure_rate", "on_time_rate")
+    rates = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(f"campaigns.{k}")) for k in keys])),
+            html.Tbody([rate_row(t("campaigns.before"), f.before), rate_row(t("campaigns.during"), f.during)]),
+        ],
+        className="league",
+        id="campaigns-rates",
+    )
+    worst = html.Table(
+        [
+            html.Thead(html.Tr([html.Th(t(f"campaigns.{k}")) for k in ("cell", "community", "during", "before")])),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(cell),
+                            html.Td(names.area("communities", f.cell_communities.get(cell))),
+                            html.Td(n, className="num"),
+                            html.Td(b, className="num"),
+                        ]
+                    )
+                    for cell, n, b in f.worst_cells
+                ]
+            ),
+        ],
+        className="league",
+        id="campaigns-worst",
+    )
+    title = f"{c.name} · {t(f'campaigns.kinds.{c.kind}')} · {c.starts_on} → {c.ends_on}"
+    maps = html.Div(
+        [
+            html.Div([html.H4(t("campaigns.before")), _map(c, f.before_points, "before")], className="half"),
+            html.Div([html.H4(t("campaigns.during")), _map(c, f.during_points, "during")], className="half"),
+        ],
+        style={"display": "grid", "gridTemplateColumns": "1fr 1fr", "gap": "12px"},
+        id="campaigns-maps",
+    )
+    return html.Div(
+        [
+            html.H3(title, id="campaigns-title"),
+            html.P(t("campaigns.how"), className="hint"),
+            maps,
+            html.H4(t("campaigns.by_week")),
+            weeks,
+            html.H4(t("campaigns.rates")),
+            rates,
+            html.P(t("campaigns.rates_how"), className="hint"),
+            html.H4(t("campaigns.worst")),
+            worst,
+        ],
+        className="campaigns-detail",
+        id="campaigns-detail",
+    )
+
+
+def _map(c: Campaign, points: np.ndarray, which: str) -> html.Div:
+    """The campaign's area (an outline) and the cases of one window (dots)."""
+    basemap = services().basemap
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        if not basemap.gcj02 or not len(xy):
+            return xy
+        x, y = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
+        return np.column_stack([x, y])
+
+    area = shapely.transform(c.area, shift)
+    shown = shift(points[:MAX_POINTS])
+    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
+    base: list[Any] = (
+        [dl.Pane(land, name="land", style={"zIndex": 250})]
+        if basemap.kind == "offline"
+        else [
+            dl.TileLayer(
+                url=basemap.url,
+                attribution=basemap.attribution,
+                subdomains=basemap.subdomains,
+                maxZoom=basemap.max_zoom,
+            )
+        ]
+    )
+    outline = dl.GeoJSON(
+        data={"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(area)},
+        style={"color": "#1d4ed8", "weight": 2, "fill": False, "dashArray": "6 4"},
+        interactive=False,
+    )
+    colour = "#6b7280" if which == "before" else "#dc2626"
+    marks = [
+        dl.CircleMarker(
+            center=[float(lat), float(lon)],
+            radius=4,
+            pathOptions={"color": colour, "fillColor": colour, "fillOpacity": 0.7, "weight": 1},
+        )
+        for lon, lat in shown.tolist()
+    ]
+    minx, miny, maxx, maxy = area.bounds
+    return html.Div(
+        dl.Map(
+            [*base, outline, *marks],
+            bounds=[[miny, minx], [maxy, maxx]],
+            maxZoom=basemap.max_zoom,
+            className="city-map campaigns-map",
+            id=f"campaigns-map-{which}",
+            style={"height": "360px"},
+        ),
+        className="map-wrap",
+    )
