@@ -5,6 +5,7 @@ A district head sees the campaigns whose area touches their districts, and count
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlencode
 
@@ -145,12 +146,12 @@ def _detail(c: Campaign, f: CampaignFigures) -> html.Div:
         [
             html.H3(title, id="campaigns-title"),
             html.P(t("campaigns.how"), className="hint"),
-            maps,
-            html.H4(t("campaigns.by_week")),
-            weeks,
             html.H4(t("campaigns.rates")),
             rates,
             html.P(t("campaigns.rates_how"), className="hint"),
+            maps,
+            html.H4(t("campaigns.by_week")),
+            weeks,
             html.H4(t("campaigns.worst")),
             worst,
         ],
@@ -199,10 +200,14 @@ def _map(c: Campaign, points: np.ndarray, which: str) -> html.Div:
         for lon, lat in shown.tolist()
     ]
     minx, miny, maxx, maxy = area.bounds
+    # the zoom that fits the area into a map about 700 × 360 px (256 px tiles), at most the basemap's
+    span = max(maxx - minx, (maxy - miny) * 2, 1e-4)
+    zoom = int(min(basemap.max_zoom, 18, max(10, math.floor(math.log2(700 * 360 / (256 * span))))))
     return html.Div(
         dl.Map(
             [*base, outline, *marks],
-            bounds=[[miny, minx], [maxy, maxx]],
+            center=[(miny + maxy) / 2, (minx + maxx) / 2],
+            zoom=zoom,
             maxZoom=basemap.max_zoom,
             className="city-map campaigns-map",
             id=f"campaigns-map-{which}",

@@ -1,0 +1,40 @@
+"""/campaigns in headless Chromium: a campaign's two maps (before | during) draw its area and its cases, with a
+clean console (the chrome fixture checks it); a screenshot for the README."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from bench.browser import sign_in, wait_for
+from dispatch.campaigns import area_from_codes, draft
+from store.registry import open_store
+from tests.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_campaign_draws_its_area_and_cases_before_and_during(chrome, base_url, demo_env, city):
+    store = open_store(demo_env["XIUHUA_DATABASE_URL"])
+    try:
+        coms = [c.community for c in store.cases(districts=["350203"], limit=400) if c.community]
+        busiest = min(set(coms), key=lambda c: (-coms.count(c), c))
+        area, source = area_from_codes(city.layers, "communities", [busiest])
+        today = datetime.now(UTC).date()
+        new = draft("治难点 · 浏览器测试", "difficult", area, source, today - timedelta(days=2), today + timedelta(days=12),
+                    [], set(city.matters["code"]), city.layers["districts"], city.metric_crs)  # fmt: skip
+        c = store.add_campaign(new, "shiftlead", datetime.now(UTC))
+    finally:
+        store.close()
+    sign_in(chrome, base_url, "shiftlead", DEMO_PASSWORD, f"/campaigns?campaign={c.id}")
+    wait_for(chrome, lambda d: d.find_elements(By.ID, f"campaigns-row-{c.id}"), 40)
+    for which in ("before", "during"):
+        marks = f"#campaigns-map-{which} .leaflet-overlay-pane path"
+        wait_for(chrome, lambda d, m=marks: len(d.find_elements(By.CSS_SELECTOR, m)) >= 2, 30)  # outline + cases
+    shot = os.environ.get("XIUHUA_SCREENSHOT_DIR")
+    if shot:
+        chrome.save_screenshot(str(Path(shot) / "campaigns.png"))
