@@ -13,16 +13,18 @@ import dash
 import dash_leaflet as dl
 import numpy as np
 import shapely
-from dash import dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
-from dispatch.campaigns import CampaignFigures, Window, figures_of, running_first, state_of
+from dispatch.campaigns import AREA_LAYERS, KINDS, CampaignFigures, Window, figures_of, running_first, state_of
 from dispatch.policy import allows
 from geo.chinacoords import wgs84_to_gcj02
 from pages.shell import forbidden
+from store.errors import StoreError
 from store.models import Campaign
+from web import campaigns as web_campaigns
 from web import names
 from web.auth import Denied, require
-from web.i18n import t
+from web.i18n import error_text, t
 from web.services import services
 
 dash.register_page(__name__, path="/campaigns", title="Xiuhua · campaigns")
@@ -68,12 +70,107 @@ def layout(campaign: str | None = None, **_: Any) -> html.Div:
     )
     parts: list[Any] = [html.H2(t("campaigns.title")), html.P(t("campaigns.intro"), className="hint"), body]
     if allows(user, "action.campaign_create"):
-        parts.append(html.P(t("campaigns.create_hint"), className="hint", id="campaigns-create-hint"))
+        parts.append(_form())
     chosen = next((c for c in found if str(c.id) == campaign), None)
     if chosen is not None:
         f = figures_of(svc.store, chosen, now, tz, user.districts)
         parts.append(_detail(chosen, f))
     return html.Div(parts, className="page campaigns-page")
+
+
+def _form() -> html.Details:
+    """The form a shift lead or admin creates a campaign with (an area by codes or an uploaded file)."""
+    field = {"className": "field"}
+    return html.Details(
+        [
+            html.Summary(t("campaigns.new")),
+            html.Div(
+                [
+                    html.Label([t("campaigns.name"), dcc.Input(id="campaigns-new-name", maxLength=80)], **field),
+                    html.Label(
+                        [
+                            t("campaigns.kind"),
+                            dcc.Dropdown(
+                                [{"label": t(f"campaigns.kinds.{k}"), "value": k} for k in KINDS],
+                                KINDS[0],
+                                id="campaigns-new-kind",
+                                clearable=False,
+                            ),
+                        ],
+                        **field,
+                    ),
+                    html.Label([t("campaigns.from"), dcc.Input(id="campaigns-new-from", type="date")], **field),
+                    html.Label([t("campaigns.to"), dcc.Input(id="campaigns-new-to", type="date")], **field),
+                    html.Label(
+                        [
+                            t("campaigns.matters"),
+                            dcc.Input(
+                                id="campaigns-new-matters", maxLength=2000, placeholder=t("campaigns.matters_hint")
+                            ),
+                        ],
+                        **field,
+                    ),
+                    html.Label(
+                        [
+                            t("campaigns.area_by"),
+                            dcc.RadioItems(
+                                [{"label": t(f"campaigns.by.{b}"), "value": b} for b in (*AREA_LAYERS, "file")],
+                                "cells",
+                                id="campaigns-new-by",
+                                inline=True,
+                            ),
+                        ],
+                        **field,
+                    ),
+                    dcc.Textarea(
+                        id="campaigns-new-codes",
+                        placeholder=t("campaigns.codes_hint"),
+                        maxLength=20000,
+                        style={"width": "100%"},
+                    ),
+                    dcc.Upload(
+                        html.Div(t("campaigns.upload")),
+                        id="campaigns-new-file",
+                        className="upload",
+                        style={
+                            "border": "1px dashed #9ca3af",
+                            "padding": "10px",
+                            "textAlign": "center",
+                            "cursor": "pointer",
+                        },
+                    ),
+                    html.Button(t("campaigns.create"), id="campaigns-new-create", n_clicks=0),
+                    html.P(t("campaigns.create_hint"), className="hint", id="campaigns-create-hint"),
+                    html.Div(id="campaigns-new-message", role="status"),
+                ],
+                className="campaigns-form",
+                style={"maxWidth": "640px", "display": "grid", "gap": "6px", "margin": "8px 0 16px"},
+            ),
+        ],
+        id="campaigns-new",
+    )
+
+
+@callback(
+    Output("campaigns-new-message", "children"),
+    Input("campaigns-new-create", "n_clicks"),
+    State("campaigns-new-name", "value"),
+    State("campaigns-new-kind", "value"),
+    State("campaigns-new-from", "value"),
+    State("campaigns-new-to", "value"),
+    State("campaigns-new-matters", "value"),
+    State("campaigns-new-by", "value"),
+    State("campaigns-new-codes", "value"),
+    State("campaigns-new-file", "contents"),
+    State("campaigns-new-file", "filename"),
+    prevent_initial_call=True,
+)
+def create(_n: int, *values: Any) -> Any:
+    try:
+        made = web_campaigns.create(require("page.campaigns"), *values)
+    except (Denied, StoreError) as exc:
+        return html.Span(error_text(exc), className="error", id="campaigns-new-error")
+    return dcc.Link(t("campaigns.created", name=made.name), href=_href(campaign=made.id), id="campaigns-new-link")
 
 
 def _detail(c: Campaign, f: CampaignFigures) -> html.Div:

@@ -38,3 +38,9 @@ def test_a_campaign_draws_its_area_and_cases_before_and_during(chrome, base_url,
     shot = os.environ.get("XIUHUA_SCREENSHOT_DIR")
     if shot:
         chrome.save_screenshot(str(Path(shot) / "campaigns.png"))
+    # the form a shift lead creates campaigns with: folded until asked for
+    assert not chrome.find_element(By.ID, "campaigns-new-create").is_displayed()
+    chrome.find_element(By.CSS_SELECTOR, "#campaigns-new summary").click()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "campaigns-new-create").is_displayed(), 10)
+    if shot:
+        chrome.save_screenshot(str(Path(shot) / "campaigns-form.png"))

@@ -76,3 +76,42 @@ def test_a_chosen_campaign_shows_weeks_rates_worst_cells_and_two_maps(app, campa
 def test_other_roles_are_refused(app, who):
     with signed_in(app, who):
         assert _find(page("campaigns").layout(), "forbidden") is not None
+
+
+def _form(**kw):
+    values = {"name": "通堵点 · 表单", "kind": "congestion", "from": "2026-11-01", "to": "2026-11-30",
+              "matters": "", "by": "cells", "codes": "", "file": None, "filename": None}  # fmt: skip
+    return list({**values, **kw}.values())  # in the order of the callback's states
+
+
+def test_the_form_creates_a_campaign_for_a_shift_lead_only(app, campaigns):
+    import base64
+    import json
+
+    import shapely
+
+    from web.services import KEY
+
+    svc = app.server.config[KEY]
+    city = svc.workflow.engine.city
+    cell = str(city.layers["grid_cells"]["code"].iloc[0])
+    create = page("campaigns").create
+    with signed_in(app, "head.350203"):  # may open the page, may not create
+        assert _text(create(1, *_form(codes=cell))) == "区领导账号无权进行此操作"
+    with signed_in(app, "shiftlead"):
+        assert "未知的编码：NOPE" in _text(create(1, *_form(codes="NOPE")))
+        assert "日期" in _text(create(1, *_form(codes=cell, to="30/11/2026")))
+        assert "结束日期须晚于开始日期" in _text(create(1, *_form(codes=cell, to="2026-10-01")))
+        assert "未给出区域" in _text(create(1, *_form(by="file")))
+        done = create(1, *_form(codes=f"{cell}, {cell}"))
+        assert done.id == "campaigns-new-link" and "通堵点 · 表单" in _text(done)
+        made = next(c for c in svc.store.campaigns() if c.name == "通堵点 · 表单")
+        assert made.created_by == "shiftlead" and made.area_source == f"cells:{cell}"
+        assert done.href.endswith(f"campaign={made.id}")
+        assert "已有名为" in _text(create(1, *_form(codes=cell)))  # the name is taken
+        box = shapely.box(*shapely.point_on_surface(city.layers["districts"].geometry.iloc[0]).buffer(0.003).bounds)
+        text = json.dumps({"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(box)})
+        url = "data:application/geo+json;base64," + base64.b64encode(text.encode()).decode()
+        done = create(1, *_form(name="扫盲点 · 文件", by="file", file=url, filename="area.geojson"))
+        assert done.id == "campaigns-new-link", _text(done)
+        assert "无法使用" in _text(create(1, *_form(name="x", by="file", file="data:x;base64,e30=", filename="a.json")))
