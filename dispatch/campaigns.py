@@ -12,11 +12,14 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.errors
+import shapely.geometry
 from numpy.typing import NDArray
 
 from geo.crs import project_geometries
@@ -75,6 +78,26 @@ def area_from_file(path: Path) -> tuple[shapely.Geometry, str]:
     except InvalidInput as exc:
         raise _invalid(str(exc), "area_file", file=path.name, why=str(exc)) from None
     return shapely.union_all(np.asarray(gdf.geometry.values)), f"file:{path.name}"
+
+
+MAX_DRAWN_VERTICES = 20_000
+
+
+def area_from_geojson(data: Any, source: str = "drawn") -> tuple[shapely.Geometry, str]:
+    """The union of the polygons of a GeoJSON FeatureCollection in lon/lat (what a drawing control gives); Invalid
+    when it holds no polygon, something else, or more than MAX_DRAWN_VERTICES vertices."""
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list) or not features:
+        raise _invalid("no area drawn", "area_empty", by="draw")
+    try:
+        geoms = [shapely.geometry.shape(f["geometry"]) for f in features]
+    except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+        raise _invalid("the drawn area is not GeoJSON", "area_shape") from None
+    if any(g.geom_type not in ("Polygon", "MultiPolygon") for g in geoms):
+        raise _invalid("the area must be drawn as polygons or rectangles", "area_shape")
+    if sum(shapely.get_num_coordinates(g) for g in geoms) > MAX_DRAWN_VERTICES:
+        raise _invalid("the drawn area has too many vertices", "too_long", field="area")
+    return shapely.union_all(geoms), source
 
 
 def check_area(

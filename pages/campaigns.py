@@ -114,7 +114,7 @@ def _form() -> html.Details:
                         [
                             t("campaigns.area_by"),
                             dcc.RadioItems(
-                                [{"label": t(f"campaigns.by.{b}"), "value": b} for b in (*AREA_LAYERS, "file")],
+                                [{"label": t(f"campaigns.by.{b}"), "value": b} for b in (*AREA_LAYERS, "file", "draw")],
                                 "cells",
                                 id="campaigns-new-by",
                                 inline=True,
@@ -139,6 +139,8 @@ def _form() -> html.Details:
                             "cursor": "pointer",
                         },
                     ),
+                    html.P(t("campaigns.draw_hint"), className="hint"),
+                    _draw_map(),
                     html.Button(t("campaigns.create"), id="campaigns-new-create", n_clicks=0),
                     html.P(t("campaigns.create_hint"), className="hint", id="campaigns-create-hint"),
                     html.Div(id="campaigns-new-message", role="status"),
@@ -163,6 +165,7 @@ def _form() -> html.Details:
     State("campaigns-new-codes", "value"),
     State("campaigns-new-file", "contents"),
     State("campaigns-new-file", "filename"),
+    State("campaigns-new-draw", "geojson"),
     prevent_initial_call=True,
 )
 def create(_n: int, *values: Any) -> Any:
@@ -257,6 +260,40 @@ def _detail(c: Campaign, f: CampaignFigures) -> html.Div:
     )
 
 
+def _base() -> list[Any]:
+    """The basemap: the city's own land (offline) or tiles."""
+    basemap = services().basemap
+    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
+    if basemap.kind == "offline":
+        return [dl.Pane(land, name="land", style={"zIndex": 250})]
+    return [dl.TileLayer(url=basemap.url, attribution=basemap.attribution, subdomains=basemap.subdomains,
+                         maxZoom=basemap.max_zoom)]  # fmt: skip
+
+
+def _draw_map() -> html.Div:
+    """A map to draw the area on (polygons and rectangles), centred on the city."""
+    svc = services()
+    minx, miny, maxx, maxy = (float(v) for v in svc.workflow.engine.city.layers["districts"].total_bounds)
+    lon, lat = (minx + maxx) / 2, (miny + maxy) / 2
+    if svc.basemap.gcj02:
+        x, y = wgs84_to_gcj02(lon, lat)
+        lon, lat = float(x), float(y)
+    off = dict.fromkeys(("polyline", "circle", "circlemarker", "marker"), False)
+    draw = dl.FeatureGroup([dl.EditControl(id="campaigns-new-draw", draw=off, position="topright")])
+    return html.Div(
+        dl.Map(
+            [*_base(), draw],
+            center=[lat, lon],
+            zoom=12,
+            maxZoom=svc.basemap.max_zoom,
+            className="city-map",
+            id="campaigns-new-map",
+            style={"height": "320px"},
+        ),
+        className="map-wrap",
+    )
+
+
 def _map(c: Campaign, points: np.ndarray, which: str) -> html.Div:
     """The campaign's area (an outline) and the cases of one window (dots)."""
     basemap = services().basemap
@@ -269,19 +306,7 @@ def _map(c: Campaign, points: np.ndarray, which: str) -> html.Div:
 
     area = shapely.transform(c.area, shift)
     shown = shift(points[:MAX_POINTS])
-    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
-    base: list[Any] = (
-        [dl.Pane(land, name="land", style={"zIndex": 250})]
-        if basemap.kind == "offline"
-        else [
-            dl.TileLayer(
-                url=basemap.url,
-                attribution=basemap.attribution,
-                subdomains=basemap.subdomains,
-                maxZoom=basemap.max_zoom,
-            )
-        ]
-    )
+    base = _base()
     outline = dl.GeoJSON(
         data={"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(area)},
         style={"color": "#1d4ed8", "weight": 2, "fill": False, "dashArray": "6 4"},

@@ -8,11 +8,15 @@ import binascii
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from dispatch import campaigns as camp
 from dispatch.policy import check
+from geo.chinacoords import gcj02_to_wgs84
 from store.errors import Invalid
 from store.models import Campaign, User
 from web.services import services
@@ -49,7 +53,7 @@ def _file_area(contents: str, filename: str) -> tuple[shapely.Geometry, str]:
 
 def create(user: User, name: str | None, kind: str | None, starts: str | None, ends: str | None,
            matters: str | None, by: str | None, codes: str | None, upload: str | None,
-           upload_name: str | None) -> Campaign:  # fmt: skip
+           upload_name: str | None, drawn: Any = None) -> Campaign:  # fmt: skip
     """Check and store a campaign from the form (Forbidden unless the user may create campaigns)."""
     check(user, "action.campaign_create")
     svc = services()
@@ -59,6 +63,14 @@ def create(user: User, name: str | None, kind: str | None, starts: str | None, e
         if not upload:
             raise Invalid("no area file given", code="campaign.area_empty", by="file")
         area, source = _file_area(upload, upload_name or "")
+    elif by == "draw":
+        area, source = camp.area_from_geojson(drawn)
+        if svc.basemap.gcj02:  # drawn on a GCJ-02 basemap: back to WGS84
+
+            def back(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+                return np.column_stack(gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
+
+            area = shapely.transform(area, back)
     else:
         area, source = camp.area_from_codes(city.layers, by or "", _codes(codes))
     new = camp.draft((name or "")[:200], kind or "", area, source, starts_on, ends_on, _codes(matters),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from bench.browser import sign_in, wait_for
@@ -44,3 +45,21 @@ def test_a_campaign_draws_its_area_and_cases_before_and_during(chrome, base_url,
     wait_for(chrome, lambda d: d.find_element(By.ID, "campaigns-new-create").is_displayed(), 10)
     if shot:
         chrome.save_screenshot(str(Path(shot) / "campaigns-form.png"))
+    # create one by drawing a rectangle in the middle of the form's map
+    chrome.find_element(By.ID, "campaigns-new-name").send_keys("扫盲点 · 画的")
+    for field, day in (("campaigns-new-from", "11012026"), ("campaigns-new-to", "11302026")):
+        chrome.find_element(By.ID, field).send_keys(day)  # the date box in headless Chromium's en-US order
+    chrome.find_element(By.CSS_SELECTOR, "#campaigns-new-by input[value='draw']").click()
+    chrome.find_element(By.CSS_SELECTOR, "#campaigns-new-map .leaflet-draw-draw-rectangle").click()
+    the_map = chrome.find_element(By.ID, "campaigns-new-map")
+    ActionChains(chrome).move_to_element_with_offset(the_map, -20, -20).click_and_hold().move_by_offset(
+        40, 40
+    ).release().perform()
+    chrome.find_element(By.ID, "campaigns-new-create").click()
+    wait_for(chrome, lambda d: d.find_elements(By.ID, "campaigns-new-link") or d.find_elements(By.ID,
+             "campaigns-new-error"), 20)  # fmt: skip
+    made = chrome.find_elements(By.ID, "campaigns-new-link")
+    if shot:
+        chrome.save_screenshot(str(Path(shot) / "campaigns-drawn.png"))
+    assert made, chrome.find_element(By.ID, "campaigns-new-error").text
+    assert "扫盲点 · 画的" in made[0].text

@@ -13,6 +13,7 @@ from dispatch.campaigns import (
     MAX_AREA_KM2,
     area_from_codes,
     area_from_file,
+    area_from_geojson,
     check_area,
     draft,
     figures,
@@ -185,3 +186,22 @@ def test_draft_refusals(city, changes, words):
     assert draft(**args).name == "治难点 · 中山路"
     with pytest.raises(Invalid, match=words):
         draft(**{**args, **changes})
+
+
+def test_a_drawn_area_and_its_refusals():
+    def collection(*geoms):
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(g)} for g in geoms]}  # fmt: skip
+
+    two = collection(shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1))
+    area, source = area_from_geojson(two)
+    assert source == "drawn" and area.equals(shapely.box(0, 0, 2, 1))
+    for bad, words in [
+        ({"type": "FeatureCollection", "features": []}, "no area drawn"),
+        (None, "no area drawn"),
+        (collection(shapely.Point(0, 0)), "polygons or rectangles"),
+        ({"features": [{"geometry": {"type": "Polygon", "coordinates": "x"}}]}, "not GeoJSON"),
+        (collection(shapely.Point(0, 0).buffer(1, quad_segs=6000)), "too many vertices"),
+    ]:
+        with pytest.raises(Invalid, match=words):
+            area_from_geojson(bad)

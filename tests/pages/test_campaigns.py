@@ -80,7 +80,7 @@ def test_other_roles_are_refused(app, who):
 
 def _form(**kw):
     values = {"name": "通堵点 · 表单", "kind": "congestion", "from": "2026-11-01", "to": "2026-11-30",
-              "matters": "", "by": "cells", "codes": "", "file": None, "filename": None}  # fmt: skip
+              "matters": "", "by": "cells", "codes": "", "file": None, "filename": None, "drawn": None}  # fmt: skip
     return list({**values, **kw}.values())  # in the order of the callback's states
 
 
@@ -114,4 +114,9 @@ def test_the_form_creates_a_campaign_for_a_shift_lead_only(app, campaigns):
         url = "data:application/geo+json;base64," + base64.b64encode(text.encode()).decode()
         done = create(1, *_form(name="扫盲点 · 文件", by="file", file=url, filename="area.geojson"))
         assert done.id == "campaigns-new-link", _text(done)
+        drawn = {"type": "FeatureCollection", "features": [json.loads(text)]}
+        done = create(1, *_form(name="扫盲点 · 绘制", by="draw", drawn=drawn))
+        assert done.id == "campaigns-new-link", _text(done)
+        assert next(c for c in svc.store.campaigns() if c.name == "扫盲点 · 绘制").area_source == "drawn"
+        assert "未给出区域" in _text(create(1, *_form(name="y", by="draw")))
         assert "无法使用" in _text(create(1, *_form(name="x", by="file", file="data:x;base64,e30=", filename="a.json")))
