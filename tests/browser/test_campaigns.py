@@ -26,8 +26,9 @@ def test_a_campaign_draws_its_area_and_cases_before_and_during(chrome, base_url,
         busiest = min(set(coms), key=lambda c: (-coms.count(c), c))
         area, source = area_from_codes(city.layers, "communities", [busiest])
         today = datetime.now(UTC).date()
-        new = draft("治难点 · 浏览器测试", "difficult", area, source, today - timedelta(days=2), today + timedelta(days=12),
-                    [], set(city.matters["code"]), city.layers["districts"], city.metric_crs)  # fmt: skip
+        starts, ends = today - timedelta(days=2), today + timedelta(days=12)
+        new = draft("治难点 · 浏览器测试", "difficult", area, source, starts, ends, [], set(city.matters["code"]),
+                    city.layers["districts"], city.metric_crs)  # fmt: skip
         c = store.add_campaign(new, "shiftlead", datetime.now(UTC))
     finally:
         store.close()
