@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 import numpy as np
@@ -764,6 +765,127 @@ def chronic_detect(dry_run: bool) -> None:
             err=True,
             fg="yellow",
         )
+
+
+@main.group()
+def campaigns() -> None:
+    """Campaigns (周期集群仗 — 治难点, 通堵点, 扫盲点): an area, a period and some matters, and how the cases there
+    went during the campaign against the same length of time before it."""
+
+
+def _list(text: str | None) -> list[str]:
+    return [v.strip() for v in (text or "").split(",") if v.strip()]
+
+
+@campaigns.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["difficult", "congestion", "blind_spot", "other"]), required=True,
+              help="difficult 治难点, congestion 通堵点, blind_spot 扫盲点, other 其他.")  # fmt: skip
+@click.option("--from", "starts_on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day.")
+@click.option("--to", "ends_on", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day (inclusive).")
+@click.option("--matters", default="", help="Matter codes, comma-separated (default: every matter).")
+@click.option("--cells", default=None, help="Grid cell codes, comma-separated.")
+@click.option("--communities", default=None, help="Community codes, comma-separated.")
+@click.option("--model-streets", default=None, help="Model street ids, comma-separated.")
+@click.option("--area", "area_file", type=click.Path(path_type=Path), default=None,
+              help="A polygon file (GeoJSON, GeoPackage, Shapefile …).")  # fmt: skip
+@click.option("--by", "actor", default="cli", show_default=True, help="Who creates it (recorded in its history).")
+def campaigns_add(
+    name: str,
+    kind: str,
+    starts_on: datetime,
+    ends_on: datetime,
+    matters: str,
+    cells: str | None,
+    communities: str | None,
+    model_streets: str | None,
+    area_file: Path | None,
+    actor: str,
+) -> None:
+    """Create a campaign on an area given one way: --cells, --communities, --model-streets or --area FILE."""
+    from dispatch import campaigns as camp
+
+    given = {"cells": cells, "communities": communities, "model_streets": model_streets}
+    ways = [k for k, v in given.items() if v is not None] + (["area"] if area_file is not None else [])
+    if len(ways) != 1:
+        raise UsageProblem("give the area one way: --cells, --communities, --model-streets or --area FILE")
+    with _clear_errors(), _store() as store:
+        wf = _workflow(store)
+        city = wf.engine.city
+        if area_file is not None:
+            area, source = camp.area_from_file(area_file)
+        else:
+            area, source = camp.area_from_codes(city.layers, ways[0], _list(given[ways[0]]))
+        new = camp.draft(name, kind, area, source, starts_on.date(), ends_on.date(), _list(matters),
+                         set(city.matters["code"].astype(str)), city.layers["districts"], city.metric_crs)  # fmt: skip
+        c = store.add_campaign(new, actor, datetime.now(UTC))
+    out.print(f"campaign {c.id} {c.name} ({camp.KIND_ZH[c.kind]} {c.kind}) {c.starts_on} → {c.ends_on}, "
+              f"districts {', '.join(c.districts)}, matters {', '.join(c.matters) or 'all'}")  # fmt: skip
+
+
+@campaigns.command("list")
+def campaigns_list() -> None:
+    """Every campaign, running ones first."""
+    from cities.config import load_config
+    from dispatch import campaigns as camp
+
+    s = _settings()
+    tz = ZoneInfo(load_config(s.city, s.data_dir).timezone)
+    with _clear_errors(), _store() as store:
+        found = camp.running_first(store.campaigns(), datetime.now(UTC), tz)
+    t = Table(title="campaigns")
+    for col in ("id", "name", "kind", "from", "to", "state", "districts", "matters", "area", "by", "version"):
+        t.add_column(col)
+    for c in found:
+        t.add_row(str(c.id), c.name, f"{camp.KIND_ZH[c.kind]} {c.kind}", str(c.starts_on), str(c.ends_on),
+                  camp.state_of(c, datetime.now(UTC), tz), ", ".join(c.districts), ", ".join(c.matters) or "all",
+                  c.area_source[:40], c.created_by, str(c.version))  # fmt: skip
+    out.print(t)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v * 100:.1f}%"
+
+
+@campaigns.command("show")
+@click.argument("name_or_id")
+def campaigns_show(name_or_id: str) -> None:
+    """A campaign's figures: cases by week during it against as many weeks before, closure and on-time rates,
+    and the cells with most cases."""
+    from cities.config import load_config
+    from dispatch import campaigns as camp
+
+    s = _settings()
+    tz = ZoneInfo(load_config(s.city, s.data_dir).timezone)
+    with _clear_errors(), _store() as store:
+        c = camp.find(store.campaigns(), name_or_id)
+        if c is None:
+            raise UsageProblem(f"no campaign {name_or_id!r}; `xiuhua campaigns list` shows them")
+        f = camp.figures_of(store, c, datetime.now(UTC), tz)
+    out.print(f"{c.name} · {camp.KIND_ZH[c.kind]} {c.kind} · {c.starts_on} → {c.ends_on} · {f.state} · "
+              f"matters {', '.join(c.matters) or 'all'} · area {c.area_source[:60]}")  # fmt: skip
+    t = Table(title="cases by week (during vs the same length of time before)")
+    for col in ("week", "before from", "before", "during from", "during", "change"):
+        t.add_column(col, justify="right")
+    for w in f.weeks:
+        t.add_row(str(w.index + 1), f"{w.before_start.astimezone(tz):%Y-%m-%d}", str(w.before),
+                  f"{w.during_start.astimezone(tz):%Y-%m-%d}", str(w.during), f"{w.during - w.before:+d}")  # fmt: skip
+    out.print(t)
+    r = Table(title="rates")
+    for col in ("window", "from", "to", "reported", "closed", "closure rate", "on time", "late", "overdue open",
+                "on-time rate"):  # fmt: skip
+        r.add_column(col, justify="right")
+    for label, w in (("before", f.before), ("during", f.during)):
+        r.add_row(label, f"{w.start.astimezone(tz):%Y-%m-%d %H:%M}", f"{w.end.astimezone(tz):%Y-%m-%d %H:%M}",
+                  str(w.reported), str(w.closed), _pct(w.closure_rate), str(w.closed_on_time), str(w.closed_late),
+                  str(w.overdue_open), _pct(w.on_time_rate))  # fmt: skip
+    out.print(r)
+    worst = Table(title="worst cells (most cases during)")
+    for col in ("cell", "during", "before"):
+        worst.add_column(col)
+    for cell, during, before in f.worst_cells:
+        worst.add_row(cell, str(during), str(before))
+    out.print(worst)
 
 
 @main.group()

@@ -70,6 +70,9 @@ POLICY: dict[str, Entry] = {
     "page.chronic": Entry(_grant("district_head shift_lead dispatcher admin")),
     # model streets and dog-keeping model communities with their figures: a district head sees their districts'
     "page.model": Entry(_grant("district_head shift_lead dispatcher admin")),
+    # campaigns (周期集群仗): a district head sees those whose area touches their districts; leads create them
+    "page.campaigns": Entry(_grant("district_head shift_lead dispatcher admin")),
+    "action.campaign_create": Entry(_grant("shift_lead admin")),
     # a photo: served to whoever may open one of the cases it belongs to
     "route.photo": Entry(_CASE_VIEWERS),
     # Dash's page router (its callbacks render a page's layout, which checks that page's own entry)

@@ -40,6 +40,8 @@ def nav() -> html.Nav:
             links.append(dcc.Link(t("nav.chronic"), href="/chronic", id="nav-chronic"))
         if allows(user, "page.model"):
             links.append(dcc.Link(t("model.nav"), href="/model", id="nav-model"))
+        if allows(user, "page.campaigns"):
+            links.append(dcc.Link(t("campaigns.nav"), href="/campaigns", id="nav-campaigns"))
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))

@@ -11,6 +11,8 @@ import shapely
 
 from store.models import (
     ApiKey,
+    Campaign,
+    CampaignEvent,
     Case,
     CaseFacts,
     ChronicPlace,
@@ -19,6 +21,7 @@ from store.models import (
     Feature,
     LayerVersion,
     Media,
+    NewCampaign,
     NewCase,
     OpenRequest,
     Owners,
@@ -334,6 +337,29 @@ class Store(ABC):
     @abstractmethod
     def update_chronic_place(self, place_id: int, changes: dict[str, Any], at: datetime) -> ChronicPlace:
         """Change a chronic place's fast-track case, repeats, last report, state or position."""
+
+    # -- campaigns (周期集群仗) ---------------------------------------------------------------------------
+    @abstractmethod
+    def add_campaign(self, new: NewCampaign, actor: str, at: datetime) -> Campaign:
+        """Store a new campaign (its id assigned) and its "create" event; Conflict if the name is taken."""
+
+    @abstractmethod
+    def get_campaign(self, campaign_id: int) -> Campaign:
+        """One campaign; NotFound if absent."""
+
+    @abstractmethod
+    def campaigns(self, districts: Sequence[str] | None = None) -> list[Campaign]:
+        """Campaigns, latest start first; with `districts`, those whose area touches one of them."""
+
+    @abstractmethod
+    def update_campaign(
+        self, campaign_id: int, changes: dict[str, Any], version: int, actor: str, at: datetime
+    ) -> Campaign:
+        """Change a campaign if it is still at `version` (Conflict otherwise), recording the values before."""
+
+    @abstractmethod
+    def campaign_events(self, campaign_id: int) -> list[CampaignEvent]:
+        """A campaign's history, oldest first."""
 
     # -- layers ------------------------------------------------------------------------------------
     @abstractmethod

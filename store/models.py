@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 ROLES = (
@@ -246,6 +246,43 @@ class ChronicPlace:
     radius_m: float
     created_at: datetime
     updated_at: datetime
+
+
+CAMPAIGN_KINDS = ("difficult", "congestion", "blind_spot", "other")  # 治难点, 通堵点, 扫盲点, 其他
+CAMPAIGN_NAME_MAX = 80
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    """A campaign (周期集群仗) as drafted: its area a lon/lat (Multi)Polygon, its period whole local days."""
+
+    name: str
+    kind: str
+    area: Any  # shapely (Multi)Polygon, EPSG:4326
+    area_source: str  # how the area was given: "cells:A,B", "communities:…", "model_streets:…", "file:name"
+    districts: tuple[str, ...]  # the districts the area touches (a district head's scope)
+    starts_on: date
+    ends_on: date  # inclusive
+    matters: tuple[str, ...]  # matter codes; empty: every matter
+
+
+@dataclass(frozen=True)
+class Campaign(NewCampaign):
+    id: int = 0
+    created_by: str = ""
+    created_at: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    updated_at: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class CampaignEvent:
+    id: int
+    campaign_id: int
+    at: datetime
+    actor: str
+    action: str  # create | update
+    before: dict[str, Any]  # the changed fields' values before (empty on create)
 
 
 @dataclass(frozen=True)

@@ -280,3 +280,32 @@ chronic_places = sa.Table(
     sa.Column("created_at", utc_datetime(), nullable=False),
     sa.Column("updated_at", utc_datetime(), nullable=False),
 )
+
+campaigns = sa.Table(
+    "campaigns",  # 周期集群仗: a named push on an area, a period and some matters
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(80), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("area", AnyGeometry(), nullable=False),
+    sa.Column("area_source", sa.String(2000), nullable=False),
+    sa.Column("districts", sa.String(255), nullable=False),  # comma list: the districts the area touches
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("matters", sa.String(2000), nullable=False),  # comma list of matter codes; empty: every matter
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", utc_datetime(), nullable=False),
+    sa.Column("updated_at", utc_datetime(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+campaign_events = sa.Table(
+    "campaign_events",  # a campaign's history: who created or changed what, when (the values before)
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), nullable=False, index=True),
+    sa.Column("at", utc_datetime(), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("before", sa.JSON, nullable=False),
+)

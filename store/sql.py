@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from store import migrate
 from store.accounts import AccountStore
 from store.base import BBox, Step, Store
+from store.campaigns import CampaignStore
 from store.chronic import ChronicStore
 from store.errors import Conflict, Invalid, NotFound, changed_by
 from store.extras import ExtrasStore, media_rows
@@ -74,7 +75,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return None if value is None else as_utc(value)
 
 
-class SQLStore(AccountStore, ExtrasStore, Open311Store, ChronicStore, Store):
+class SQLStore(AccountStore, ExtrasStore, Open311Store, ChronicStore, CampaignStore, Store):
     """Everything but the dialect hooks below."""
 
     def __init__(self, url: str, check: bool = True) -> None:

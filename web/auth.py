@@ -42,6 +42,7 @@ CALLBACK_PAGES = {
     "unit": "page.unit",
     "case": "page.case",
     "scores": "page.scores",
+    "campaigns": "page.campaigns",
 }
 # where an account lands after sign-in: the first page of this list its role may open
 HOMES = (

@@ -37,6 +37,8 @@ EXPECTED = {
     "route.scores.people": dict.fromkeys(("shift_lead", "admin"), "district"),
     "page.chronic": dict.fromkeys(("district_head", "shift_lead", "dispatcher", "admin"), "district"),
     "page.model": dict.fromkeys(("district_head", "shift_lead", "dispatcher", "admin"), "district"),
+    "page.campaigns": dict.fromkeys(("district_head", "shift_lead", "dispatcher", "admin"), "district"),
+    "action.campaign_create": dict.fromkeys(("shift_lead", "admin"), "district"),
     "route.photo": CASE_VIEWERS,
     "route.pages": dict.fromkeys(ROLES, "district"),
     "route.map": dict.fromkeys(
