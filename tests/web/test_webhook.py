@@ -160,6 +160,14 @@ def test_the_commands_send_once_and_list_what_failed(demo_env, tmp_path, monkeyp
     src = demo_env["XIUHUA_DATABASE_URL"].removeprefix("sqlite:///")
     shutil.copy(src, tmp_path / "copy.sqlite")
     url = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    # one case long overdue, whatever the hour the demo history ended at
+    from datetime import UTC, datetime, timedelta
+
+    copy = open_store(url)
+    late = copy.cases(states=["dispatched"])[0]
+    now = datetime.now(UTC)
+    copy.update_case(late.id, late.version, {"deadline_at": now - timedelta(days=10)}, "test", "test", "", now)
+    copy.close()
     for k, v in {**demo_env, "XIUHUA_DATABASE_URL": url, "XIUHUA_VAR_DIR": str(tmp_path)}.items():
         monkeypatch.setenv(k, v)
     r = CliRunner().invoke(main, ["notify", "send"])
@@ -172,7 +180,7 @@ def test_the_commands_send_once_and_list_what_failed(demo_env, tmp_path, monkeyp
     store = open_store(url)
     escalated = [d for d in store.deliveries(limit=5000) if d.kind == "escalation"]
     store.close()
-    assert escalated and f"{len(escalated)} escalated" in r.output  # the demo has cases long overdue
+    assert escalated and f"{len(escalated)} escalated" in r.output
     assert f"{min(50, len(escalated))} given up" in r.output and len(recv.received) == min(50, len(escalated))
     r = CliRunner().invoke(main, ["notify", "failed"])
     assert r.exit_code == 0 and "escalation" in r.output and "HTTP 500" in r.output
