@@ -18,6 +18,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dispatch.campaigns import AREA_LAYERS, KINDS, CampaignFigures, Window, figures_of, running_first, state_of
 from dispatch.policy import allows
 from geo.chinacoords import wgs84_to_gcj02
+from pages.maps import base_layers
 from pages.shell import forbidden
 from store.errors import StoreError
 from store.models import Campaign
@@ -260,16 +261,6 @@ def _detail(c: Campaign, f: CampaignFigures) -> html.Div:
     )
 
 
-def _base() -> list[Any]:
-    """The basemap: the city's own land (offline) or tiles."""
-    basemap = services().basemap
-    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
-    if basemap.kind == "offline":
-        return [dl.Pane(land, name="land", style={"zIndex": 250})]
-    return [dl.TileLayer(url=basemap.url, attribution=basemap.attribution, subdomains=basemap.subdomains,
-                         maxZoom=basemap.max_zoom)]  # fmt: skip
-
-
 def _draw_map() -> html.Div:
     """A map to draw the area on (polygons and rectangles), centred on the city."""
     svc = services()
@@ -282,7 +273,7 @@ def _draw_map() -> html.Div:
     draw = dl.FeatureGroup([dl.EditControl(id="campaigns-new-draw", draw=off, position="topright")])
     return html.Div(
         dl.Map(
-            [*_base(), draw],
+            [*base_layers(svc.basemap), draw],
             center=[lat, lon],
             zoom=12,
             maxZoom=svc.basemap.max_zoom,
@@ -306,7 +297,7 @@ def _map(c: Campaign, points: np.ndarray, which: str) -> html.Div:
 
     area = shapely.transform(c.area, shift)
     shown = shift(points[:MAX_POINTS])
-    base = _base()
+    base = base_layers(basemap)
     outline = dl.GeoJSON(
         data={"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(area)},
         style={"color": "#1d4ed8", "weight": 2, "fill": False, "dashArray": "6 4"},

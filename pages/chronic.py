@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from dispatch.chronic import city_config
 from geo.chinacoords import wgs84_to_gcj02
+from pages.maps import base_layers
 from pages.shell import forbidden
 from store.errors import StoreError
 from store.models import CHRONIC_STATES, Case, ChronicPlace
@@ -144,20 +145,7 @@ def _map(place: ChronicPlace, repeats: list[Case], case: Case | None) -> html.Di
             lon, lat = float(x), float(y)
         return [lat, lon]
 
-    # the land is fetched after the marks are drawn: in a pane of its own below them, or it would cover them
-    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
-    base: list[Any] = (
-        [dl.Pane(land, name="land", style={"zIndex": 250})]
-        if basemap.kind == "offline"
-        else [
-            dl.TileLayer(
-                url=basemap.url,
-                attribution=basemap.attribution,
-                subdomains=basemap.subdomains,
-                maxZoom=basemap.max_zoom,
-            )
-        ]
-    )
+    base = base_layers(basemap)
     marks: list[Any] = [
         dl.Circle(
             center=ll(place.lon, place.lat),

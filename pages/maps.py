@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash_leaflet as dl
 from dash import Output
 
+from layers.basemap import Basemap
 from layers.map import heat_legend
 from web.i18n import t
 
@@ -39,4 +41,17 @@ def values(props: dict[str, Any]) -> list[Any]:
         EMPTY if props["areas_url"] is None else None,
         EMPTY if props["cells_url"] is None else None,
         heat_legend(props["heat_scale"], t),
+    ]
+
+
+def base_layers(basemap: Basemap) -> list[Any]:
+    """The layers under a page's own marks: the city's land (offline, in a pane of its own below the marks, however
+    late it loads) or the configured tiles."""
+    if basemap.kind == "offline":
+        land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
+        return [dl.Pane(land, name="land", style={"zIndex": 250})]
+    return [
+        dl.TileLayer(
+            url=basemap.url, attribution=basemap.attribution, subdomains=basemap.subdomains, maxZoom=basemap.max_zoom
+        )
     ]

@@ -17,6 +17,7 @@ from dash import dcc, html
 
 from dispatch.showcase import PERIOD_DAYS, Comparison, ModelPlace, compare, places
 from geo.chinacoords import wgs84_to_gcj02
+from pages.maps import base_layers
 from pages.shell import forbidden
 from web import names
 from web.auth import Denied, require
@@ -168,19 +169,7 @@ def _map(place: ModelPlace, facts: list[Any]) -> html.Div:
             lon, lat = float(x), float(y)
         return [lat, lon]
 
-    land = dl.GeoJSON(url="/api/layers/land.geojson", style={"variable": "xiuhua.landStyle"}, interactive=False)
-    base: list[Any] = (
-        [dl.Pane(land, name="land", style={"zIndex": 250})]
-        if basemap.kind == "offline"
-        else [
-            dl.TileLayer(
-                url=basemap.url,
-                attribution=basemap.attribution,
-                subdomains=basemap.subdomains,
-                maxZoom=basemap.max_zoom,
-            )
-        ]
-    )
+    base = base_layers(basemap)
     geom = place.geometry
     polys = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
     outline = [
