@@ -20,28 +20,28 @@ def city_name() -> str:
     return cfg.name if language() == "zh" else cfg.name_en
 
 
+# the pages in the top bar, in order, each shown to whoever the policy lets open it: (page, label, path)
+NAV = (
+    ("wall", "nav.wall", "/wall"),
+    ("intake", "nav.intake", "/intake"),
+    ("dispatch", "nav.dispatch", "/dispatch"),
+    ("unit", "nav.unit", "/unit"),
+    ("field", "nav.field", "/field"),
+    ("scores", "nav.scores", "/scores"),
+    ("chronic", "nav.chronic", "/chronic"),
+    ("model", "model.nav", "/model"),
+    ("campaigns", "campaigns.nav", "/campaigns"),
+)
+
+
 def nav() -> html.Nav:
     user = current_user()
     links = []
     if user is not None:
-        if allows(user, "page.wall"):
-            links.append(dcc.Link(t("nav.wall"), href="/wall", id="nav-wall"))
-        if allows(user, "page.intake"):
-            links.append(dcc.Link(t("nav.intake"), href="/intake", id="nav-intake"))
-        if allows(user, "page.dispatch"):
-            links.append(dcc.Link(t("nav.dispatch"), href="/dispatch", id="nav-dispatch"))
-        if allows(user, "page.unit"):
-            links.append(dcc.Link(t("nav.unit"), href="/unit", id="nav-unit"))
-        if allows(user, "page.field"):
-            links.append(html.A(t("nav.field"), href="/field", id="nav-field"))  # a plain page, not Dash
-        if allows(user, "page.scores"):
-            links.append(dcc.Link(t("nav.scores"), href="/scores", id="nav-scores"))
-        if allows(user, "page.chronic"):
-            links.append(dcc.Link(t("nav.chronic"), href="/chronic", id="nav-chronic"))
-        if allows(user, "page.model"):
-            links.append(dcc.Link(t("model.nav"), href="/model", id="nav-model"))
-        if allows(user, "page.campaigns"):
-            links.append(dcc.Link(t("campaigns.nav"), href="/campaigns", id="nav-campaigns"))
+        for page, label, path in NAV:
+            if allows(user, f"page.{page}"):
+                link = html.A if page == "field" else dcc.Link  # /field is a plain page, not Dash
+                links.append(link(t(label), href=path, id=f"nav-{page}"))
         codes = user.districts or tuple(sorted(services().layers.names["districts"]))
         if codes and allows(user, "page.district", Target(codes[0])):
             links.append(dcc.Link(t("nav.district"), href=f"/district/{codes[0]}", id="nav-district"))
